@@ -1,0 +1,64 @@
+"""Shared fixtures. Tests that need an LLM drive the real embedded server, started
+once per session on a free loopback port, through the official ollama client."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import ollama
+import pytest
+
+SMALL_MODEL = "smollm2:135m"  # the fastest real model; enough to exercise the API
+START_TIMEOUT_S = 60
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_until_answering(url: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the embedded server exited with code {process.returncode}")
+        try:
+            if httpx.get(f"{url}/api/version", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError(f"the embedded server did not answer at {url} within {START_TIMEOUT_S} s")
+
+
+@pytest.fixture(scope="session")
+def server_url():
+    port = _free_port()
+    process = subprocess.Popen([sys.executable, "-m", "analysis", "serve", "--host", "127.0.0.1", "--port", str(port)])
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_answering(url, process)
+        yield url
+    finally:
+        os.kill(process.pid, signal.SIGTERM)  # by its own pid: never another process on the port
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def client(server_url):
+    return ollama.Client(host=server_url)
+
+
+@pytest.fixture
+def use_server(server_url, monkeypatch):
+    """Point the pipeline (and any notebook kernel it starts) at the test server."""
+    monkeypatch.setenv("OLLAMA_HOST", server_url)
+    return server_url
