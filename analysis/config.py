@@ -24,7 +24,8 @@ TASKS_DIR = PACKAGE_DIR / "tasks"
 RUNS_DIR = PACKAGE_DIR / "runs"
 MODEL_REGISTRY_FILE = PACKAGE_DIR / "models.yaml"
 
-RESPONSE_CACHE_FILE = INTERIM_DIR / "responses.sqlite"
+# Overridable so that tests and experiments need not touch the project's cache.
+RESPONSE_CACHE_FILE = Path(os.environ.get("EXTRAVASATION_RESPONSE_CACHE", INTERIM_DIR / "responses.sqlite"))
 
 # Weights are large and shared by every checkout on the machine.
 CACHE_HOME = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "extravasation-llm"

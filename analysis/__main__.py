@@ -1,0 +1,114 @@
+"""Command line: ``python -m analysis COMMAND``. The notebooks call the same functions."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from analysis.config import MODELS_DIR, RESPONSE_CACHE_FILE
+
+
+def _serve(args) -> int:
+    from analysis.server import serve
+
+    serve(host=args.host, port=args.port, models_dir=args.models_dir, threads=args.threads)
+    return 0
+
+
+def _provision(args) -> int:
+    from analysis.weights import provision
+
+    provision(args.models or None, models_dir=args.models_dir)
+    return 0
+
+
+def _with_server(args) -> int:
+    from analysis.client import with_server
+
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        raise SystemExit("with-server: give the command to run after --")
+    return with_server(command)
+
+
+def _label(args) -> int:
+    from analysis.data import read_reports
+    from analysis.labeling import label_reports, write_labels
+
+    reports = read_reports(args.reports)
+    labels = label_reports(reports, run_name=args.run, models=args.models or None, limit=args.limit, cache_path=args.cache)
+    path = write_labels(labels, args.out)
+    print(f"Wrote {path} ({labels.report_id.nunique()} reports, {labels.model.nunique()} models incl. ensemble)")
+    return 0
+
+
+def _evaluate(args) -> int:
+    from analysis.data import read_truth
+    from analysis.metrics import table1a
+    from analysis.tables import write_table1a
+    import pandas as pd
+
+    labels = pd.read_csv(args.labels, dtype=str, keep_default_na=False)
+    table = table1a(labels, read_truth(args.truth))
+    paths = write_table1a(table, args.out)
+    print(table.to_string(index=False))
+    print("Wrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__)
+    commands = parser.add_subparsers(dest="name", required=True)
+
+    serve = commands.add_parser("serve", help="serve the embedded models with the Ollama API")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    serve.add_argument("--port", type=int, default=11434)
+    serve.add_argument("--models-dir", type=Path, default=MODELS_DIR)
+    serve.add_argument("--threads", type=int, default=None, help="CPU threads per model (default: all cores)")
+    serve.set_defaults(handler=_serve)
+
+    provision = commands.add_parser("provision", help="assemble and verify the embedded models")
+    provision.add_argument("models", nargs="*", help="tags (default: all)")
+    provision.add_argument("--models-dir", type=Path, default=MODELS_DIR)
+    provision.set_defaults(handler=_provision)
+
+    with_server = commands.add_parser(
+        "with-server", help="run a command while an LLM server answers at OLLAMA_HOST (starting the embedded one if needed)"
+    )
+    with_server.add_argument("command", nargs=argparse.REMAINDER)
+    with_server.set_defaults(handler=_with_server)
+
+    label = commands.add_parser("label", help="label reports with every model of a run, plus the ensemble")
+    label.add_argument("--reports", type=Path, required=True, help="CSV with report_id, report_text")
+    label.add_argument("--out", type=Path, required=True, help="folder for labels.csv")
+    label.add_argument("--run", default="embedded", help="run file name in analysis/runs (default: embedded)")
+    label.add_argument("--models", nargs="+", help="only these model tags of the run")
+    label.add_argument("--limit", type=int, help="only the first N reports")
+    label.add_argument("--cache", type=Path, default=RESPONSE_CACHE_FILE, help="response cache (SQLite)")
+    label.set_defaults(handler=_label)
+
+    evaluate = commands.add_parser("evaluate", help="Table 1A from labels and ground truth")
+    evaluate.add_argument("--labels", type=Path, required=True)
+    evaluate.add_argument("--truth", type=Path, required=True)
+    evaluate.add_argument("--out", type=Path, required=True)
+    evaluate.set_defaults(handler=_evaluate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from analysis.client import ModelMissing, ServerUnavailable
+    from analysis.data import DataError
+    from analysis.specs import SpecError
+    from analysis.weights import ProvisioningError
+
+    try:
+        return args.handler(args)
+    except (ServerUnavailable, ModelMissing, DataError, SpecError, ProvisioningError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""Talking to the LLM server named by ``OLLAMA_HOST``: a real Ollama or the embedded server.
+
+Every model call of the pipeline goes through the official ``ollama`` client.
+This module adds what a labeling run needs around it: one clear line when the
+server is down or lacks a model, a warning when reports would leave the
+machine, and starting the embedded server for the length of a command.
+"""
+
+import ipaddress
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx
+import ollama
+
+from analysis.config import ollama_host
+
+DEFAULT_PORT = 11434
+SERVER_START_TIMEOUT_S = 60
+
+
+class ServerUnavailable(RuntimeError):
+    pass
+
+
+class ModelMissing(RuntimeError):
+    pass
+
+
+def normalize_host(host: str) -> str:
+    """``OLLAMA_HOST`` as a URL with scheme and port, as the ollama client reads it."""
+    if "://" not in host:
+        host = f"http://{host}"
+    parts = urlsplit(host)
+    hostname = parts.hostname or "127.0.0.1"
+    if hostname in ("0.0.0.0", "::"):  # a bind-all address means "this machine" to a client
+        hostname = "127.0.0.1"
+    if ":" in hostname:
+        hostname = f"[{hostname}]"
+    return f"{parts.scheme}://{hostname}:{parts.port or DEFAULT_PORT}"
+
+
+def is_local(host: str) -> bool:
+    hostname = urlsplit(normalize_host(host)).hostname
+    if hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def warn_if_remote(host: str) -> None:
+    if not is_local(host):
+        print(
+            f"WARNING: OLLAMA_HOST is {host}, not this machine: report text will be sent there. "
+            f"Reports are protected health information; use a server you are allowed to send them to.",
+            file=sys.stderr,
+        )
+
+
+@dataclass
+class Server:
+    host: str
+    client: ollama.Client
+    version: str
+
+
+def connect(host: str | None = None, timeout: float | None = None) -> Server:
+    """The server at ``host`` (default ``OLLAMA_HOST``), checked to answer."""
+    host = normalize_host(host or ollama_host())
+    warn_if_remote(host)
+    try:
+        response = httpx.get(f"{host}/api/version", timeout=10)
+        response.raise_for_status()
+    except httpx.HTTPError as error:
+        raise ServerUnavailable(
+            f"No LLM server answers at {host} ({type(error).__name__}). "
+            f"Start one with `make serve` (embedded models) or `ollama serve` (Ollama)."
+        ) from None
+    body = response.json()
+    version = body.get("server") or f"ollama {body.get('version', 'unknown')}"
+    return Server(host=host, client=ollama.Client(host=host, timeout=timeout), version=version)
+
+
+def model_digests(server: Server, tags: list[str]) -> dict[str, str]:
+    """The digest of each requested model; a missing one stops with the command that fixes it."""
+    available = {m.model: m.digest for m in server.client.list().models}
+    digests = {}
+    for tag in tags:
+        digest = available.get(tag) or available.get(f"{tag}:latest")
+        if digest is None:
+            raise ModelMissing(
+                f"The server at {server.host} has no model {tag}. "
+                f"Fix: `ollama pull {tag}` on an Ollama server, or `make setup` for the embedded models."
+            )
+        digests[tag] = digest
+    return digests
+
+
+def _answers(host: str) -> bool:
+    try:
+        return httpx.get(f"{host}/api/version", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _port_is_free(host: str) -> bool:
+    parts = urlsplit(host)
+    with socket.socket(socket.AF_INET6 if ":" in parts.hostname else socket.AF_INET) as probe:
+        return probe.connect_ex((parts.hostname, parts.port)) != 0
+
+
+def with_server(command: list[str], host: str | None = None) -> int:
+    """Run ``command`` while an LLM server answers at ``host``.
+
+    If one already answers (a real Ollama, or ``make serve``), it is used.
+    Otherwise the embedded server is started on that loopback address for the
+    length of the command and stopped afterwards.
+    """
+    host = normalize_host(host or ollama_host())
+    if _answers(host):
+        print(f"Using the LLM server that answers at {host}.", file=sys.stderr)
+        return subprocess.call(command)
+    if not is_local(host):
+        raise ServerUnavailable(f"No LLM server answers at {host}, and it is not on this machine to start one.")
+    if not _port_is_free(host):
+        raise ServerUnavailable(f"Something other than an LLM server listens at {host}; set OLLAMA_HOST to a free port.")
+    parts = urlsplit(host)
+    print(f"No LLM server at {host}: starting the embedded server for this command.", file=sys.stderr)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "analysis", "serve", "--host", parts.hostname.strip("[]"), "--port", str(parts.port)]
+    )
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        while not _answers(host):
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise ServerUnavailable(f"The embedded server did not start at {host}.")
+            time.sleep(0.2)
+        return subprocess.call(command)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -1,0 +1,38 @@
+"""The ensemble label: a strict majority vote of the models of a run.
+
+With three models a label needs two votes. ``Undefined`` votes like any other
+answer; when no label has a majority (Yes, No and Undefined once each), the
+ensemble says ``Undefined`` with the reason ``no majority``. Its ``p_yes`` is
+the mean of the models' ``p_yes``, a continuous score for ROC curves.
+"""
+
+from collections import Counter
+
+import pandas as pd
+
+ENSEMBLE = "ensemble"
+
+
+def vote(answers: list[str]) -> tuple[str, str]:
+    """The majority answer and, if there is none, the reason."""
+    answer, count = Counter(answers).most_common(1)[0]
+    if count * 2 > len(answers):
+        return answer, ""
+    return "Undefined", "no majority: " + "/".join(answers)
+
+
+def majority_vote(labels: pd.DataFrame, models: list[str]) -> pd.DataFrame:
+    rows = []
+    members = labels[labels.model.isin(models)]
+    for report_id, group in members.groupby("report_id", sort=False):
+        group = group.set_index("model").loc[models]
+        answer, reason = vote(group.extravasation.tolist())
+        shared = group.reason.unique()
+        if answer == "Undefined" and not reason and len(shared) == 1 and shared[0]:
+            reason = shared[0]  # e.g. no impression: every model was skipped for the same reason
+        scores = pd.to_numeric(group.p_yes, errors="coerce").dropna()
+        rows.append({
+            "report_id": report_id, "model": ENSEMBLE, "extravasation": answer, "locations": "",
+            "p_yes": scores.mean() if len(scores) else None, "reason": reason,
+        })
+    return pd.DataFrame(rows)

@@ -1,0 +1,88 @@
+"""Tasks and runs: prompts and run settings as versioned data files.
+
+A task (``analysis/tasks/NAME.yaml``) is one question asked of a report: its
+prompt template, the allowed answers, the JSON schema of the answer, and a
+version that enters the response-cache key. A run (``analysis/runs/NAME.yaml``)
+says which models answer it and with which options.
+"""
+
+from pathlib import Path
+from typing import Literal
+
+import jinja2
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from analysis.config import RUNS_DIR, TASKS_DIR
+
+_TEMPLATES = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
+
+
+class SpecError(ValueError):
+    """A task or run file is missing, malformed, or has an invalid field."""
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Task(_Spec):
+    name: str
+    version: int = Field(ge=1)
+    description: str
+    template: str = Field(description="Jinja template of the user message; receives `impression`.")
+    answers: list[str] = Field(min_length=2)
+    answer_schema: dict = Field(alias="schema")
+    answer_field: str = "answer"
+
+    def messages(self, impression: str) -> list[dict]:
+        return [{"role": "user", "content": _TEMPLATES.from_string(self.template).render(impression=impression)}]
+
+
+class ModelSpec(_Spec):
+    tag: str
+    options: dict = {}
+
+
+class Run(_Spec):
+    name: str
+    description: str
+    task: str
+    models: list[ModelSpec] = Field(min_length=1)
+    options: dict = Field(description="Ollama options shared by every model; a model's own options override them.")
+    ensemble: Literal["majority"] = "majority"
+    no_impression: Literal["undefined", "full_report"] = Field(
+        "undefined", description="A report without an impression is Undefined (no model call) or sent whole."
+    )
+
+    @property
+    def tags(self) -> list[str]:
+        return [m.tag for m in self.models]
+
+    def options_for(self, tag: str) -> dict:
+        own = next(m.options for m in self.models if m.tag == tag)
+        return {**self.options, **own}
+
+
+def _load(model: type[_Spec], path: Path):
+    if not path.is_file():
+        available = sorted(p.stem for p in path.parent.glob("*.yaml"))
+        raise SpecError(f"{path}: no such file; available: {', '.join(available)}")
+    try:
+        data = yaml.safe_load(path.read_text())
+        return model.model_validate(data)
+    except yaml.YAMLError as error:
+        raise SpecError(f"{path}: not valid YAML: {error}") from None
+    except ValidationError as error:
+        problems = "; ".join(
+            f"field '{'.'.join(str(p) for p in e['loc']) or '(top level)'}': {e['msg']}" for e in error.errors()
+        )
+        raise SpecError(f"{path}: {problems}") from None
+
+
+def load_task(name: str, directory: Path = TASKS_DIR) -> Task:
+    return _load(Task, Path(directory) / f"{name}.yaml")
+
+
+def load_run(name: str, directory: Path = RUNS_DIR) -> Run:
+    return _load(Run, Path(directory) / f"{name}.yaml")

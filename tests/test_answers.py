@@ -1,0 +1,62 @@
+"""Parsing model answers and reading p_yes from log-probabilities.
+
+The responses here are written by hand in the shape the Ollama API returns,
+to test the code around the model; no model is called.
+"""
+
+import math
+
+import pytest
+
+from analysis.labeling import p_yes, parse_answer
+from analysis.specs import load_task
+
+TASK = load_task("extravasation_zeroshot")
+
+
+def response(content, done_reason="stop"):
+    return {"message": {"role": "assistant", "content": content}, "done_reason": done_reason}
+
+
+@pytest.mark.parametrize("answer", ["Yes", "No", "Undefined"])
+def test_valid_answers_are_clean(answer):
+    assert parse_answer(response(f'{{"answer": "{answer}"}}'), TASK) == (answer, "")
+
+
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        ("Yes", "invalid answer: not JSON"),
+        ('{"answer": "yes"}', "invalid answer: 'yes' is not one of ['Yes', 'No', 'Undefined']"),
+        ('{"label": "Yes"}', "invalid answer: 'answer' is a required property"),
+        ("", "invalid answer: not JSON"),
+    ],
+)
+def test_invalid_answers_become_undefined_with_the_reason(content, reason):
+    assert parse_answer(response(content), TASK) == ("Undefined", reason)
+
+
+def test_a_cut_off_answer_says_so():
+    assert parse_answer(response('{"answer": "Und', "length"), TASK) == (
+        "Undefined", "invalid answer: not JSON (cut off by num_predict)")
+
+
+def entry(token, logprob, alternatives):
+    return {"token": token, "logprob": logprob, "top_logprobs": [{"token": t, "logprob": lp} for t, lp in alternatives]}
+
+
+def test_p_yes_renormalises_over_the_allowed_answers_at_the_answer_token():
+    logprobs = [
+        entry('{"', -0.01, [('{"', -0.01)]),
+        entry("answer", -0.01, [("answer", -0.01)]),
+        entry('":', -0.01, [('":', -0.01)]),
+        entry(' "', -0.01, [(' "', -0.01)]),
+        entry("No", math.log(0.6), [("No", math.log(0.6)), ("Yes", math.log(0.3)), ("Und", math.log(0.05)), ("Maybe", math.log(0.05))]),
+        entry('"}', -0.01, [('"}', -0.01)]),
+    ]
+    assert p_yes(logprobs, TASK.answers) == pytest.approx(0.3 / 0.95)
+
+
+def test_p_yes_is_missing_without_logprobs():
+    assert p_yes(None, TASK.answers) is None
+    assert p_yes([entry("Hello", -0.1, [("Hello", -0.1)])], TASK.answers) is None

@@ -1,0 +1,79 @@
+"""Stage 1 end to end with the real embedded server and real models."""
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from analysis.client import ModelMissing, ServerUnavailable, connect, model_digests
+from analysis.labeling import LABEL_COLUMNS, label_reports
+
+REPORTS = pd.DataFrame({
+    "report_id": ["r1", "r2", "r3", "r4", "r5"],
+    "report_text": [
+        "FINDINGS: Splenic laceration.\nIMPRESSION:\n1. Grade IV splenic laceration with active contrast extravasation.\n2. Moderate hemoperitoneum.",
+        "IMPRESSION: Grade II liver laceration. No active extravasation.",
+        "CT ABDOMEN PELVIS\nFINDINGS: The liver, spleen and kidneys are normal.",  # no impression section
+        "",  # empty report
+        "Impression: Possible active extravasation in the left rectus sheath versus pseudoaneurysm.",
+    ],
+})
+MODELS = ["qwen2.5-coder:1.5b", "qwen2.5-coder:0.5b", "smollm2:135m"]
+
+
+def test_every_report_appears_once_per_model_and_reruns_come_from_the_cache(use_server, tmp_path, capsys):
+    cache = tmp_path / "responses.sqlite"
+    labels = label_reports(REPORTS, run_name="embedded", cache_path=cache)
+    assert list(labels.columns) == LABEL_COLUMNS
+    for model in MODELS + ["ensemble"]:
+        assert sorted(labels[labels.model == model].report_id) == sorted(REPORTS.report_id)
+    assert set(labels.extravasation) <= {"Yes", "No", "Undefined"}
+    skipped = labels[labels.report_id.isin(["r3", "r4"])]
+    assert (skipped.extravasation == "Undefined").all()
+    assert set(skipped.reason) == {"no impression section", "empty report"}
+    answered = labels[labels.report_id.isin(["r1", "r2", "r5"]) & (labels.model != "ensemble")]
+    assert answered.p_yes.between(0, 1).all()
+    assert "3 answered from the cache" not in capsys.readouterr().out
+
+    again = label_reports(REPORTS, run_name="embedded", cache_path=cache)
+    assert "qwen2.5-coder:1.5b: 5 reports, 3 answered from the cache" in capsys.readouterr().out
+    pd.testing.assert_frame_equal(again, labels)
+
+
+def test_label_and_evaluate_from_the_command_line(use_server, tmp_path):
+    reports = tmp_path / "reports.csv"
+    REPORTS.to_csv(reports, index=False)
+    truth = tmp_path / "truth.csv"
+    pd.DataFrame({"report_id": REPORTS.report_id, "extravasation": ["Yes", "No", "No", "Undefined", "Undefined"],
+                  "locations": ["spleen", "", "", "", ""]}).to_csv(truth, index=False)
+    out = tmp_path / "labels"
+    command = [sys.executable, "-m", "analysis", "label", "--reports", str(reports), "--out", str(out),
+               "--models", "smollm2:135m", "--cache", str(tmp_path / "cache.sqlite")]
+    subprocess.run(command, check=True)
+    labels = pd.read_csv(out / "labels.csv", dtype=str, keep_default_na=False)
+    assert list(labels.columns) == LABEL_COLUMNS and len(labels) == 5
+
+    subprocess.run([sys.executable, "-m", "analysis", "evaluate", "--labels", str(out / "labels.csv"),
+                    "--truth", str(truth), "--out", str(tmp_path / "tables")], check=True)
+    table = pd.read_csv(tmp_path / "tables" / "table1a.csv")
+    assert list(table.columns[:7]) == ["model", "precision", "recall", "f1", "accuracy", "n", "n_undefined"]
+    assert table.n.tolist() == [5]
+    assert (tmp_path / "tables" / "table1a.md").read_text().startswith("| model")
+
+
+def test_a_missing_model_names_the_pull_command(use_server):
+    with pytest.raises(ModelMissing, match=r"`ollama pull llama3.1:70b`"):
+        model_digests(connect(), ["qwen2.5-coder:1.5b", "llama3.1:70b"])
+
+
+def test_no_server_is_one_clear_line_and_a_nonzero_exit(tmp_path, monkeypatch):
+    monkeypatch.setenv("OLLAMA_HOST", "http://127.0.0.1:9")  # discard port: nothing listens
+    with pytest.raises(ServerUnavailable, match=r"No LLM server answers at http://127.0.0.1:9 .*`make serve`"):
+        connect()
+    reports = tmp_path / "reports.csv"
+    REPORTS.to_csv(reports, index=False)
+    result = subprocess.run([sys.executable, "-m", "analysis", "label", "--reports", str(reports), "--out", str(tmp_path)],
+                            capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0 and result.stderr.startswith("error: No LLM server answers")
