@@ -7,6 +7,7 @@ unchanged. Models load on first use and stay loaded; a request whose
 """
 
 import json
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -394,8 +395,14 @@ def _merge(events: list[dict], chat: bool) -> dict:
 def serve(host: str = "127.0.0.1", port: int = 11434, models_dir: Path = MODELS_DIR, threads: int | None = None) -> None:
     import uvicorn
 
+    from analysis.client import is_local
+
+    if not is_local(host):
+        print(f"WARNING: serving on {host}, reachable from other machines; reports sent to it cross the network.",
+              file=sys.stderr, flush=True)
     pool = ModelPool(models_dir, threads=threads)
     if not pool.available():
         raise SystemExit(f"no embedded model found in {models_dir}; run `make setup` first")
-    print(f"Serving {', '.join(pool.available())} on http://{host}:{port} (Ollama API {OLLAMA_API_VERSION})", flush=True)
+    print(f"Serving {', '.join(pool.available())} on http://{host}:{port} (Ollama API {OLLAMA_API_VERSION})",
+          file=sys.stderr, flush=True)
     uvicorn.run(create_app(pool), host=host, port=port, log_level="warning")

@@ -16,7 +16,7 @@ SMALL_MODEL = "smollm2:135m"  # the fastest real model; enough to exercise the A
 START_TIMEOUT_S = 60
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -37,7 +37,7 @@ def _wait_until_answering(url: str, process: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="session")
 def server_url():
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "analysis", "serve", "--host", "127.0.0.1", "--port", str(port)])
     url = f"http://127.0.0.1:{port}"
     try:

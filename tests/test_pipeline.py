@@ -1,5 +1,6 @@
 """Stage 1 end to end with the real embedded server and real models."""
 
+import socket
 import subprocess
 import sys
 
@@ -8,6 +9,7 @@ import pytest
 
 from analysis.client import ModelMissing, ServerUnavailable, connect, model_digests
 from analysis.labeling import LABEL_COLUMNS, label_reports
+from tests.conftest import free_port
 
 REPORTS = pd.DataFrame({
     "report_id": ["r1", "r2", "r3", "r4", "r5"],
@@ -77,3 +79,16 @@ def test_no_server_is_one_clear_line_and_a_nonzero_exit(tmp_path, monkeypatch):
                             capture_output=True, text=True)
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0 and result.stderr.startswith("error: No LLM server answers")
+
+
+def test_with_server_starts_the_embedded_server_for_a_command_and_stops_it(tmp_path, monkeypatch):
+    port = free_port()
+    monkeypatch.setenv("OLLAMA_HOST", f"127.0.0.1:{port}")
+    probe = f"import httpx; print(httpx.get('http://127.0.0.1:{port}/api/tags').json()['models'][0]['name'])"
+    result = subprocess.run([sys.executable, "-m", "analysis", "with-server", "--", sys.executable, "-c", probe],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "qwen2.5-coder:1.5b"
+    assert "starting the embedded server" in result.stderr
+    with socket.socket() as after:
+        assert after.connect_ex(("127.0.0.1", port)) != 0  # stopped again
