@@ -14,5 +14,6 @@ def write_table1a(table: pd.DataFrame, out_dir: Path) -> list[Path]:
     table.to_csv(csv_path, index=False, float_format="%.6f")
     shown = table.copy()
     shown[METRIC_COLUMNS] = shown[METRIC_COLUMNS].map(lambda v: f"{v:.3f}")
-    md_path.write_text(shown.to_markdown(index=False) + "\n")
+    alignment = ["left"] + ["right"] * (len(shown.columns) - 1)
+    md_path.write_text(shown.to_markdown(index=False, disable_numparse=True, colalign=alignment) + "\n")
     return [csv_path, md_path]
