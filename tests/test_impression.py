@@ -1,7 +1,10 @@
 """Finding the impression in reports of several formats (no model involved)."""
 
+import csv
+
 import pytest
 
+from analysis.config import ROOT
 from analysis.impression import extract_impression
 
 
@@ -38,3 +41,58 @@ def test_the_word_impression_inside_a_sentence_is_not_a_header():
 def test_no_impression_gives_a_reason(report, reason):
     found = extract_impression(report)
     assert found.text is None and found.reason == reason
+
+
+@pytest.mark.parametrize(
+    "report, expected, method",
+    [
+        ("FINDINGS: ...\n**IMPRESSION:** Grade III splenic laceration.", "Grade III splenic laceration.", "header 'IMPRESSION'"),
+        ("FINDINGS: ...\n*** IMPRESSION ***\n- Hemoperitoneum.\n- No active extravasation.",
+         "- Hemoperitoneum.\n- No active extravasation.", "header 'IMPRESSION'"),
+        ("EXAM: CT A/P\nFINDINGS/IMPRESSION:\nActive extravasation from a mesenteric branch.",
+         "Active extravasation from a mesenteric branch.", "header 'FINDINGS/IMPRESSION'"),
+        ("CLINICAL IMPRESSION: trauma.\nFINDINGS: ...\nIMPRESSION: Normal CT.", "Normal CT.", "header 'IMPRESSION'"),
+        ("Findings: ...\nSummary: Renal laceration without extravasation.", "Renal laceration without extravasation.",
+         "header 'Summary'"),
+        ("Summary: MVC.\nFindings: ...\nConclusion: Normal.", "Normal.", "header 'Conclusion'"),
+    ],
+)
+def test_headers_in_other_styles(report, expected, method):
+    found = extract_impression(report)
+    assert (found.text, found.method) == (expected, method)
+
+
+def test_an_addendum_above_the_original_report_is_appended():
+    report = (
+        "ADDENDUM: Delayed images show active extravasation from the spleen. Dr. Lee notified.\n\n"
+        "ORIGINAL REPORT\nEXAM: CT abdomen\nFINDINGS: Splenic laceration.\nIMPRESSION: Grade III splenic laceration."
+    )
+    found = extract_impression(report)
+    assert found.text == ("Grade III splenic laceration.\n\n"
+                          "ADDENDUM: Delayed images show active extravasation from the spleen. Dr. Lee notified.")
+    assert found.method == "header 'IMPRESSION' + addendum above the report"
+
+
+def test_signature_lines_are_dropped():
+    report = "IMPRESSION: Normal CT.\n\nElectronically signed by: J. Doe, MD 01/02/2024 03:04"
+    assert extract_impression(report).text == "Normal CT."
+
+
+@pytest.mark.parametrize("pointer", ["See findings above.", "Please see above.", "As above.", "Refer to the findings."])
+def test_an_impression_that_only_points_elsewhere_is_none(pointer):
+    found = extract_impression(f"FINDINGS: Splenic laceration with active extravasation.\nIMPRESSION: {pointer}")
+    assert found.text is None and found.reason == "impression only refers to the findings"
+
+
+def roco_captions():
+    with open(ROOT / "tests" / "external" / "roco_captions.csv", encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_published_captions_come_back_verbatim_from_an_impression_section():
+    # Real text written by people (curly quotes, French, typos): extraction must not alter it.
+    captions = roco_captions()
+    assert len(captions) == 99
+    for caption in captions:
+        report = f"EXAM: CT\r\nFINDINGS: See images.\r\n\r\nIMPRESSION:\r\n{caption['report_text']}\r\n"
+        assert extract_impression(report).text == caption["report_text"].strip(), caption["report_id"]
