@@ -34,7 +34,7 @@ def _label(args) -> int:
     from analysis.data import read_reports
     from analysis.labeling import label_reports, write_labels
 
-    reports = read_reports(args.reports)
+    reports = read_reports(args.reports, id_column=args.id_column, text_column=args.text_column)
     labels = label_reports(reports, run_name=args.run, models=args.models or None, limit=args.limit, cache_path=args.cache)
     path = write_labels(labels, args.out)
     print(f"Wrote {path} ({labels.report_id.nunique()} reports, {labels.model.nunique()} models incl. ensemble)")
@@ -78,7 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     with_server.set_defaults(handler=_with_server)
 
     label = commands.add_parser("label", help="label reports with every model of a run, plus the ensemble")
-    label.add_argument("--reports", type=Path, required=True, help="CSV with report_id, report_text")
+    label.add_argument("--reports", type=Path, required=True, help="CSV or Parquet file of reports")
+    label.add_argument("--id-column", default="report_id", help="column of report ids (default: report_id)")
+    label.add_argument("--text-column", default="report_text", help="column of report texts (default: report_text)")
     label.add_argument("--out", type=Path, required=True, help="folder for labels.csv")
     label.add_argument("--run", default="embedded", help="run file name in analysis/runs (default: embedded)")
     label.add_argument("--models", nargs="+", help="only these model tags of the run")

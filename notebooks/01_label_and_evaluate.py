@@ -29,7 +29,9 @@
 
 # %% tags=["parameters"]
 run_name = "embedded"  # a run file in analysis/runs: embedded or paper
-reports_file = "data/demo/reports.csv"  # report_id, report_text
+reports_file = "data/demo/reports.csv"  # CSV or Parquet, one report per row
+id_column = "report_id"  # the column of report ids in reports_file
+text_column = "report_text"  # the column of report texts in reports_file
 truth_file = "data/demo/ground_truth.csv"  # report_id, extravasation, locations
 limit = 0  # label only the first N reports; 0 for all
 labels_dir = ""  # where labels.csv goes; empty for data/processed/<run_name>
@@ -42,7 +44,7 @@ from analysis.labeling import label_reports, write_labels
 from analysis.metrics import table1a
 from analysis.tables import write_table1a
 
-reports = read_reports(ROOT / reports_file)
+reports = read_reports(ROOT / reports_file, id_column=id_column, text_column=text_column)
 truth = read_truth(ROOT / truth_file)
 if limit:
     reports = reports.head(limit)
