@@ -160,6 +160,11 @@ def create_app(pool: ModelPool) -> FastAPI:
     async def _api_error(_: Request, error: ApiError):
         return JSONResponse({"error": error.message}, status_code=error.status)
 
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, error: Exception):
+        # Ollama's shape for any failure, so that clients show the message.
+        return JSONResponse({"error": f"{type(error).__name__}: {error}"}, status_code=500)
+
 
     @app.get("/", response_class=PlainTextResponse)
     @app.head("/", response_class=PlainTextResponse)

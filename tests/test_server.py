@@ -2,6 +2,7 @@
 
 import json
 
+import httpx
 import jsonschema
 import ollama
 import pytest
@@ -100,3 +101,20 @@ def test_prompt_longer_than_num_ctx_is_refused_not_truncated(client):
         client.generate(model=SMALL_MODEL, prompt="liver " * 400, options={**GREEDY, "num_ctx": 256})
     assert raised.value.status_code == 400
     assert "num_ctx 256" in raised.value.error
+
+
+def test_bad_requests_get_ollamas_error_body(server_url):
+    not_json = httpx.post(f"{server_url}/api/chat", content=b"{not json")
+    assert not_json.status_code == 400 and not_json.json()["error"].startswith("invalid JSON body")
+    no_model = httpx.post(f"{server_url}/api/generate", json={"prompt": "hi"})
+    assert no_model.status_code == 400 and no_model.json() == {"error": "model is required"}
+    bad_format = httpx.post(f"{server_url}/api/chat", json={"model": SMALL_MODEL, "messages": QUESTION, "format": "xml"})
+    assert bad_format.status_code == 400 and "invalid format" in bad_format.json()["error"]
+
+
+def test_a_body_sent_as_curl_sends_it_is_accepted(server_url):
+    # `curl -d '{...}'` labels JSON as a form; Ollama reads it anyway.
+    body = json.dumps({"model": SMALL_MODEL, "prompt": "Hi", "stream": False, "options": {"num_predict": 2}})
+    response = httpx.post(f"{server_url}/api/generate", content=body,
+                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 200 and response.json()["done"] is True
