@@ -45,8 +45,8 @@ SIGNATURE_LINE = re.compile(
 )
 # The whole impression is only a pointer to another section.
 POINTER_ONLY = re.compile(
-    r"^\W*(?:please\s+)?(?:see|refer\s+to|as)\s+(?:the\s+)?(?:findings|above|body\s+of\s+(?:the\s+)?report)"
-    r"(?:\s+above)?\W*$",
+    r"^\W*(?:\d+[.)]\s*)?(?:please\s+)?(?:see|refer\s+to|as)\s+(?:described\s+|noted\s+)?(?:in\s+)?(?:the\s+)?"
+    r"(?:findings(?:\s+section)?|above|body\s+of\s+(?:the\s+)?report|report\s+body)(?:\s+above)?\W*$",
     re.IGNORECASE,
 )
 

@@ -2,9 +2,10 @@
 
 import csv
 
+import pandas as pd
 import pytest
 
-from analysis.config import ROOT
+from analysis.config import DEMO_DIR, ROOT
 from analysis.impression import extract_impression
 
 
@@ -78,10 +79,20 @@ def test_signature_lines_are_dropped():
     assert extract_impression(report).text == "Normal CT."
 
 
-@pytest.mark.parametrize("pointer", ["See findings above.", "Please see above.", "As above.", "Refer to the findings."])
+@pytest.mark.parametrize(
+    "pointer", ["See findings above.", "Please see above.", "As above.", "Refer to the findings.", "1. See findings section.",
+                "As described in the findings above."],
+)
 def test_an_impression_that_only_points_elsewhere_is_none(pointer):
     found = extract_impression(f"FINDINGS: Splenic laceration with active extravasation.\nIMPRESSION: {pointer}")
     assert found.text is None and found.reason == "impression only refers to the findings"
+
+
+def test_the_demo_corpus_has_an_impression_exactly_where_its_ground_truth_expects_one():
+    reports = pd.read_csv(DEMO_DIR / "reports.csv", dtype=str, keep_default_na=False)
+    features = pd.read_csv(DEMO_DIR / "case_features.csv", dtype=str, keep_default_na=False)
+    without = {r.report_id for r in reports.itertuples() if extract_impression(r.report_text).text is None}
+    assert without == set(features.report_id[features.hard_cases.str.contains("no_impression")])
 
 
 def roco_captions():

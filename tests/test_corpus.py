@@ -1,0 +1,283 @@
+"""The synthetic demo corpus: deterministic, committed as generated, labeled by the guideline."""
+
+import ast
+import csv
+import random
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from analysis import corpus
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_DIR = ROOT / "data" / "demo"
+CORPUS_FILES = ("reports.csv", "ground_truth.csv", "case_features.csv", "README.md")
+IMPRESSION_HEADER = re.compile(r"^\s*(impression|conclusion|findings/impression)\b", re.IGNORECASE | re.MULTILINE)
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def split(cell: str) -> list[str]:
+    return cell.split(";") if cell else []
+
+
+@pytest.fixture(scope="module")
+def cases():
+    return corpus.generate()
+
+
+@pytest.fixture(scope="module")
+def reports():
+    return read_csv(DEMO_DIR / "reports.csv")
+
+
+@pytest.fixture(scope="module")
+def truth():
+    return read_csv(DEMO_DIR / "ground_truth.csv")
+
+
+@pytest.fixture(scope="module")
+def features():
+    return read_csv(DEMO_DIR / "case_features.csv")
+
+
+@pytest.fixture(scope="module")
+def card():
+    return (DEMO_DIR / "README.md").read_text(encoding="utf-8")
+
+
+# ------------------------------------------------------------- determinism
+
+
+def test_same_seed_gives_identical_cases(cases):
+    assert corpus.generate() == cases
+
+
+def test_another_seed_gives_other_reports_with_the_same_mix(cases):
+    other = corpus.generate(seed=7)
+    assert [case.report_text for case in other] != [case.report_text for case in cases]
+    assert Counter(case.extravasation for case in other) == Counter(case.extravasation for case in cases)
+
+
+def test_generation_leaves_the_global_random_state_alone():
+    random.seed(12345)
+    state = random.getstate()
+    corpus.generate(n_reports=40)
+    assert random.getstate() == state
+
+
+@pytest.mark.parametrize("n_reports", [1, 17, 50])
+def test_other_sizes_give_valid_corpora(n_reports):
+    generated = corpus.generate(n_reports=n_reports, seed=3)
+    assert [case.report_id for case in generated] == [f"DEMO-{number:04d}" for number in range(1, n_reports + 1)]
+    assert all(case.extravasation in corpus.LABELS for case in generated)
+
+
+def test_committed_files_equal_a_fresh_generation(tmp_path, cases):
+    corpus.write(cases, tmp_path)
+    for name in CORPUS_FILES:
+        assert (tmp_path / name).read_bytes() == (DEMO_DIR / name).read_bytes(), name
+
+
+def test_command_line_regenerates_the_committed_files(tmp_path, capsys):
+    corpus.main(["--out", str(tmp_path), "--n", str(corpus.DEFAULT_N_REPORTS), "--seed", str(corpus.DEFAULT_SEED)])
+    assert "300 reports" in capsys.readouterr().out
+    for name in CORPUS_FILES:
+        assert (tmp_path / name).read_bytes() == (DEMO_DIR / name).read_bytes(), name
+
+
+def test_files_use_unix_line_endings():
+    for name in CORPUS_FILES:
+        assert b"\r" not in (DEMO_DIR / name).read_bytes(), name
+
+
+def test_generator_uses_only_the_standard_library_and_no_clock():
+    tree = ast.parse((ROOT / "analysis" / "corpus.py").read_text(encoding="utf-8"))
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            imported.add(node.module.split(".")[0])
+    assert imported - set(sys.stdlib_module_names) == {"analysis"}
+    attributes = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    assert not attributes & {"now", "today", "utcnow", "time_ns"}
+
+
+# ------------------------------------------------------------ the CSV files
+
+
+def test_ids_are_unique_ordered_and_aligned(reports, truth, features):
+    expected = [f"DEMO-{number:04d}" for number in range(1, 301)]
+    for rows in (reports, truth, features):
+        assert [row["report_id"] for row in rows] == expected
+    assert list(reports[0]) == ["report_id", "report_text"]
+    assert list(truth[0]) == ["report_id", "extravasation", "locations"]
+    assert list(features[0]) == ["report_id", "template", "hard_cases"]
+
+
+def test_label_mix_matches_the_study(truth):
+    labels = Counter(row["extravasation"] for row in truth)
+    assert set(labels) == set(corpus.LABELS)
+    assert 121 <= labels["Yes"] <= 127  # the study had 123-125 positives among 300
+    assert 9 <= labels["Undefined"] <= 18  # 3-6%
+    assert labels["No"] == 300 - labels["Yes"] - labels["Undefined"]
+
+
+def test_locations_are_valid_present_only_for_yes_and_in_canonical_order(truth):
+    for row in truth:
+        locations = split(row["locations"])
+        assert bool(locations) == (row["extravasation"] == "Yes"), row
+        assert set(locations) <= set(corpus.LOCATIONS), row
+        assert locations == sorted(set(locations), key=corpus.LOCATIONS.index), row
+
+
+def test_every_location_appears_and_the_main_sites_dominate(truth):
+    locations = Counter(location for row in truth for location in split(row["locations"]))
+    assert set(locations) == set(corpus.LOCATIONS)
+    assert {name for name, _ in locations.most_common(4)} == {"bowel", "spleen", "liver", "kidney"}
+    assert sum(len(split(row["locations"])) >= 2 for row in truth) >= 15
+
+
+def test_every_hard_case_category_is_well_represented(features):
+    counts = Counter(name for row in features for name in split(row["hard_cases"]))
+    assert set(counts) == set(corpus.HARD_CASES)
+    for name in corpus.HARD_CASES:
+        if name == "no_impression":
+            assert 3 <= counts[name] <= 5
+        else:
+            assert counts[name] >= 8, name
+    for row in features:
+        names = split(row["hard_cases"])
+        assert names == sorted(set(names), key=list(corpus.HARD_CASES).index), row
+
+
+def test_hard_cases_agree_with_the_guideline_labels(truth, features):
+    label_of = {row["report_id"]: row for row in truth}
+    expected = {
+        "negated": {"No"},
+        "injury_without_extravasation": {"No"},
+        "findings_only": {"No"},
+        "prior_or_resolved": {"No"},
+        "non_blood_extravasation": {"No"},
+        "pseudoaneurysm_or_contained": {"No"},
+        "no_impression": {"Undefined"},
+        "multi_site": {"Yes"},
+        "multi_injury_single_bleed": {"Yes"},
+        "mixed_sentence_negation": {"Yes"},
+        "hedged": {"Undefined", "Yes"},  # Yes only when an addendum settles the hedge
+        "post_embolization": {"Yes", "No"},
+        "addendum_changes_conclusion": {"Yes", "No"},
+    }
+    seen = {name: set() for name in expected}
+    for row in features:
+        truth_row = label_of[row["report_id"]]
+        for name in split(row["hard_cases"]):
+            if name in expected:
+                seen[name].add(truth_row["extravasation"])
+        if "multi_site" in row["hard_cases"]:
+            assert len(split(truth_row["locations"])) >= 2
+        if "multi_injury_single_bleed" in row["hard_cases"]:
+            assert len(split(truth_row["locations"])) == 1
+    assert seen == expected
+
+
+def test_several_templates_are_used(features):
+    templates = Counter(row["template"] for row in features)
+    assert set(templates) == {template.name for template in corpus.TEMPLATES}
+    assert len(templates) >= 6
+    assert min(templates.values()) >= 10
+
+
+# ------------------------------------------------------- the report texts
+
+
+def test_reports_are_whole_multiline_reports(reports):
+    for row in reports:
+        text = row["report_text"]
+        assert text.count("\n") >= 10, row["report_id"]
+        assert re.search(r"^(exam|examination|procedure)\b", text, re.IGNORECASE), row["report_id"]
+        assert re.search(r"^\s*(findings|report|additional findings)\b", text, re.IGNORECASE | re.MULTILINE), row["report_id"]
+
+
+def test_reports_have_an_impression_unless_they_are_meant_not_to(reports, features):
+    hard_cases = {row["report_id"]: split(row["hard_cases"]) for row in features}
+    missing = []
+    for row in reports:
+        has_header = bool(IMPRESSION_HEADER.search(row["report_text"]))
+        if "no_impression" not in hard_cases[row["report_id"]]:
+            assert has_header, row["report_id"]
+        elif not has_header:
+            missing.append(row["report_id"])
+    assert missing, "some no_impression report should be truncated before any impression"
+
+
+def test_texts_loosely_match_their_labels(reports, truth, features):
+    """A sanity check from outside: the labels themselves never come from the text."""
+    text_of = {row["report_id"]: row["report_text"].lower() for row in reports}
+    hard_cases = {row["report_id"]: split(row["hard_cases"]) for row in features}
+    bleeding_words = ("extravasat", "active bleeding", "active hemorrhage", "active arterial")
+    hedge_words = ("possibl", "questionable", "cannot be excluded", "cannot exclude", "versus", "indeterminate", "equivocal", "not diagnostic")
+    for row in truth:
+        text = text_of[row["report_id"]]
+        if row["extravasation"] == "Yes":
+            assert any(word in text for word in bleeding_words), row["report_id"]
+        if row["extravasation"] == "Yes" and "blush_without_word" in hard_cases[row["report_id"]]:
+            assert "blush" in text and "extravasat" not in text, row["report_id"]
+        if "hedged" in hard_cases[row["report_id"]]:
+            assert any(word in text for word in hedge_words), row["report_id"]
+        if "addendum_changes_conclusion" in hard_cases[row["report_id"]]:
+            assert "addendum" in text, row["report_id"]
+
+
+def test_reports_use_many_templates_of_wording(reports):
+    sentences = Counter(sentence for row in reports for sentence in re.split(r"(?<=\.)\s+", row["report_text"]) if "extravasat" in sentence.lower())
+    assert len(sentences) >= 150
+
+
+# ---------------------------------------------------------- the corpus card
+
+
+def card_tables(card: str) -> dict[str, dict[str, int]]:
+    tables = {}
+    for block in re.split(r"^## ", card, flags=re.MULTILINE)[1:]:
+        title = block.splitlines()[0]
+        tables[title] = {match[1]: int(match[2]) for match in re.finditer(r"^\| ([^|]+?) \| (\d+) \|", block, re.MULTILINE)}
+    return tables
+
+
+def table(tables: dict[str, dict[str, int]], prefix: str) -> dict[str, int]:
+    (title,) = [title for title in tables if title.startswith(prefix)]
+    return tables[title]
+
+
+def test_card_numbers_match_the_csvs(card, truth, features):
+    tables = card_tables(card)
+    labels = Counter(row["extravasation"] for row in truth)
+    locations = Counter(location for row in truth for location in split(row["locations"]))
+    hard_cases = Counter(name for row in features for name in split(row["hard_cases"]))
+    templates = Counter(row["template"] for row in features)
+    assert table(tables, "Stage 1 labels") == dict(labels)
+    assert table(tables, "Stage 2 locations") == dict(locations)
+    assert table(tables, "Hard cases") == dict(hard_cases)
+    assert table(tables, "Templates") == dict(templates)
+    for label, count in labels.items():
+        assert f"| {label} | {count} | {100 * count / len(truth):.1f}% |" in card
+    assert f"- Reports: {len(truth)}" in card
+    assert f"({labels['Yes']} Yes reports" in card
+    multi_site = sum(len(split(row["locations"])) >= 2 for row in truth)
+    assert f"Multi-site reports (two or more locations): {multi_site}" in card
+
+
+def test_card_says_what_the_corpus_is_and_how_to_rebuild_it(card):
+    assert "synthetic" in card
+    assert "no real patient" in card
+    assert "labeling guideline" in card
+    assert f"- Seed: {corpus.DEFAULT_SEED}" in card
+    assert f"`python -m analysis.corpus --out data/demo --n 300 --seed {corpus.DEFAULT_SEED}`" in card
