@@ -7,6 +7,8 @@ import pytest
 
 from analysis.config import DEMO_DIR, ROOT
 from analysis.impression import extract_impression
+from analysis.labeling import prompt_inputs
+from analysis.specs import load_run
 
 
 @pytest.mark.parametrize(
@@ -107,3 +109,14 @@ def test_published_captions_come_back_verbatim_from_an_impression_section():
     for caption in captions:
         report = f"EXAM: CT\r\nFINDINGS: See images.\r\n\r\nIMPRESSION:\r\n{caption['report_text']}\r\n"
         assert extract_impression(report).text == caption["report_text"].strip(), caption["report_id"]
+
+
+def test_a_run_may_send_the_whole_report_when_there_is_no_impression():
+    reports = pd.DataFrame({"report_id": ["a", "b", "c"],
+                            "report_text": ["FINDINGS: splenic laceration.", "IMPRESSION: Normal.", "  "]})
+    default = prompt_inputs(reports, load_run("embedded"))
+    assert default.prompt_text.tolist() == [None, "Normal.", None]
+    assert default.reason.tolist() == ["no impression section", "", "empty report"]
+    whole = prompt_inputs(reports, load_run("embedded").model_copy(update={"no_impression": "full_report"}))
+    assert whole.prompt_text.tolist() == ["FINDINGS: splenic laceration.", "Normal.", None]
+    assert whole.reason.tolist() == ["", "", "empty report"]
