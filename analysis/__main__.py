@@ -32,12 +32,15 @@ def _with_server(args) -> int:
 
 def _label(args) -> int:
     from analysis.data import read_reports
-    from analysis.labeling import label_reports, write_labels
+    from analysis.labeling import label_reports, write_outputs
 
     reports = read_reports(args.reports, id_column=args.id_column, text_column=args.text_column)
-    labels = label_reports(reports, run_name=args.run, models=args.models or None, limit=args.limit, cache_path=args.cache)
-    path = write_labels(labels, args.out)
-    print(f"Wrote {path} ({labels.report_id.nunique()} reports, {labels.model.nunique()} models incl. ensemble)")
+    labels, manifest = label_reports(
+        reports, run_name=args.run, models=args.models or None, limit=args.limit, cache_path=args.cache,
+        refresh=args.refresh, workers=args.workers,
+    )
+    paths = write_outputs(labels, manifest, args.out, cache_path=args.cache)
+    print(f"{labels.report_id.nunique()} reports, {labels.model.nunique()} label sets. Wrote " + ", ".join(map(str, paths)))
     return 0
 
 
@@ -86,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     label.add_argument("--models", nargs="+", help="only these model tags of the run")
     label.add_argument("--limit", type=int, help="only the first N reports")
     label.add_argument("--cache", type=Path, default=RESPONSE_CACHE_FILE, help="response cache (SQLite)")
+    label.add_argument("--refresh", action="store_true", help="ask again even what the cache has answered")
+    label.add_argument("--workers", type=int, help="requests in flight at once (default: the run file's)")
     label.set_defaults(handler=_label)
 
     evaluate = commands.add_parser("evaluate", help="Table 1A from labels and ground truth")

@@ -5,6 +5,7 @@ interrupted run resumes where it stopped and a rerun costs no model call.
 SQLite in WAL mode lets two runs share one cache file safely.
 """
 
+import csv
 import hashlib
 import json
 import os
@@ -29,9 +30,25 @@ CREATE TABLE IF NOT EXISTS responses (
 """
 
 
+# Request fields that do not change the answer: the tag (the digest names the
+# weights) and how long the server keeps the model loaded.
+NOT_IN_KEY = {"model", "keep_alive"}
+
+
+DURATION_FIELDS = ("total_duration", "load_duration", "prompt_eval_duration", "eval_duration")
+EXPORT_COLUMNS = [
+    "key", "created_at", "model", "digest", "task", "task_version", "report_id", "server", "prompt", "options",
+    "answer", "done_reason", "prompt_eval_count", "eval_count", *(f"{f}_ms" for f in DURATION_FIELDS),
+]
+
+
 def cache_key(digest: str, task_version: int, request: dict) -> str:
     """A hash of the model weights, the task version and the request (messages, options, format)."""
-    identity = {"digest": digest, "task_version": task_version, "request": {k: v for k, v in request.items() if k != "model"}}
+    identity = {
+        "digest": digest,
+        "task_version": task_version,
+        "request": {k: v for k, v in request.items() if k not in NOT_IN_KEY},
+    }
     return hashlib.sha256(json.dumps(identity, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -53,12 +70,37 @@ class ResponseCache:
         return json.loads(row[0]) if row else None
 
     def put(self, key: str, *, model: str, digest: str, task: str, task_version: int, report_id: str,
-            server: str, request: dict, response: dict) -> None:
+            server: str, request: dict, response: dict, replace: bool = False) -> None:
+        """Store a response; an existing one is kept unless ``replace`` (a refresh) says otherwise."""
         row = (key, model, digest, task, task_version, report_id, server,
                json.dumps(request, ensure_ascii=False), json.dumps(response, ensure_ascii=False),
                datetime.now(timezone.utc).isoformat())
         with self._lock:
-            self._connection.execute("INSERT OR IGNORE INTO responses VALUES (?,?,?,?,?,?,?,?,?,?)", row)
+            verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
+            self._connection.execute(f"{verb} INTO responses VALUES (?,?,?,?,?,?,?,?,?,?)", row)
+
+    def export(self, path: Path) -> Path:
+        """Every cached response as one flat CSV row that a reviewer can open in a spreadsheet."""
+        with self._lock:
+            rows = self._connection.execute(
+                "SELECT key, created_at, model, digest, task, task_version, report_id, server, request, response "
+                "FROM responses ORDER BY created_at, key"
+            ).fetchall()
+        path = Path(path)
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(EXPORT_COLUMNS)
+            for key, created_at, model, digest, task, task_version, report_id, server, request, response in rows:
+                request, response = json.loads(request), json.loads(response)
+                writer.writerow([
+                    key, created_at, model, digest, task, task_version, report_id, server,
+                    request["messages"][-1]["content"], json.dumps(request.get("options", {}), sort_keys=True),
+                    response.get("message", {}).get("content", ""), response.get("done_reason", ""),
+                    response.get("prompt_eval_count", ""), response.get("eval_count", ""),
+                    *(round(response[f] / 1e6, 1) if f in response else "" for f in DURATION_FIELDS),
+                ])
+        os.chmod(path, 0o600)
+        return path
 
     def __len__(self) -> int:
         with self._lock:

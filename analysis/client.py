@@ -87,19 +87,20 @@ def connect(host: str | None = None, timeout: float | None = None) -> Server:
     return Server(host=host, client=ollama.Client(host=host, timeout=timeout), version=version)
 
 
-def model_digests(server: Server, tags: list[str]) -> dict[str, str]:
-    """The digest of each requested model; a missing one stops with the command that fixes it."""
-    available = {m.model: m.digest for m in server.client.list().models}
-    digests = {}
+def describe_models(server: Server, tags: list[str]) -> dict[str, dict]:
+    """Digest and details of each requested model; a missing one stops with the command that fixes it."""
+    available = {m.model: m for m in server.client.list().models}
+    described = {}
     for tag in tags:
-        digest = available.get(tag) or available.get(f"{tag}:latest")
-        if digest is None:
+        model = available.get(tag) or available.get(f"{tag}:latest")
+        if model is None:
             raise ModelMissing(
                 f"The server at {server.host} has no model {tag}. "
                 f"Fix: `ollama pull {tag}` on an Ollama server, or `make setup` for the embedded models."
             )
-        digests[tag] = digest
-    return digests
+        details = model.details.model_dump(exclude_none=True) if model.details else {}
+        described[tag] = {"digest": model.digest, "size": model.size, **details}
+    return described
 
 
 def _answers(host: str) -> bool:

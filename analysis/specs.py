@@ -11,7 +11,7 @@ from typing import Literal
 
 import jinja2
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from analysis.config import RUNS_DIR, TASKS_DIR
 
@@ -34,6 +34,8 @@ class Task(_Spec):
     answers: list[str] = Field(min_length=2)
     answer_schema: dict = Field(alias="schema")
     answer_field: str = "answer"
+    multiple: bool = Field(False, description="The answer is a list of allowed answers (stage 2), not one.")
+    options: dict = Field({}, description="Ollama options this task needs, over the run's (e.g. a longer num_predict).")
 
     def messages(self, impression: str) -> list[dict]:
         return [{"role": "user", "content": _TEMPLATES.from_string(self.template).render(impression=impression)}]
@@ -44,24 +46,42 @@ class ModelSpec(_Spec):
     options: dict = {}
 
 
+class Localization(_Spec):
+    task: str
+    gate: str = Field(description="The model whose stage-1 Yes sends a report to stage 2.")
+
+
 class Run(_Spec):
     name: str
     description: str
     task: str
+    localization: Localization | None = None
     models: list[ModelSpec] = Field(min_length=1)
     options: dict = Field(description="Ollama options shared by every model; a model's own options override them.")
+    keep_alive: str = Field("30m", description="How long the server keeps each model loaded between requests.")
+    workers: int = Field(1, ge=1, description="Requests in flight at once; match OLLAMA_NUM_PARALLEL.")
     ensemble: Literal["majority"] = "majority"
     no_impression: Literal["undefined", "full_report"] = Field(
         "undefined", description="A report without an impression is Undefined (no model call) or sent whole."
     )
 
+    @model_validator(mode="after")
+    def _consistent(self) -> "Run":
+        for required in ("num_ctx", "temperature", "seed"):
+            if required not in self.options:
+                raise ValueError(f"options.{required} must be pinned: servers differ in their defaults")
+        if self.localization and self.localization.gate not in self.tags:
+            raise ValueError(f"localization.gate {self.localization.gate!r} is not one of the run's models {self.tags}")
+        return self
+
     @property
     def tags(self) -> list[str]:
         return [m.tag for m in self.models]
 
-    def options_for(self, tag: str) -> dict:
+    def options_for(self, tag: str, task: Task | None = None) -> dict:
+        """The run's options, then the task's, then the model's own."""
         own = next(m.options for m in self.models if m.tag == tag)
-        return {**self.options, **own}
+        return {**self.options, **(task.options if task else {}), **own}
 
 
 def _load(model: type[_Spec], path: Path):

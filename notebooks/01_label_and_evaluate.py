@@ -40,7 +40,7 @@ figures_dir = "figures"  # where Table 1A goes
 # %%
 from analysis.config import PROCESSED_DIR, ROOT
 from analysis.data import read_reports, read_truth
-from analysis.labeling import label_reports, write_labels
+from analysis.labeling import label_reports, write_outputs
 from analysis.metrics import table1a
 from analysis.tables import write_table1a
 
@@ -59,8 +59,8 @@ print(f"{len(reports)} reports, {len(truth)} with ground truth")
 # invalid answer, no majority).
 
 # %%
-labels = label_reports(reports, run_name=run_name)
-write_labels(labels, labels_path)
+labels, manifest = label_reports(reports, run_name=run_name)
+write_outputs(labels, manifest, labels_path)
 labels.pivot(index="report_id", columns="model", values="extravasation").head(10)
 
 # %%

@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from analysis.labeling import p_yes, parse_answer
+from analysis.asking import p_yes, parse_answer
 from analysis.specs import load_task
 
 TASK = load_task("extravasation_zeroshot")
@@ -32,13 +32,20 @@ def test_valid_answers_are_clean(answer):
         ("", "invalid answer: not JSON"),
     ],
 )
-def test_invalid_answers_become_undefined_with_the_reason(content, reason):
-    assert parse_answer(response(content), TASK) == ("Undefined", reason)
+def test_invalid_answers_have_no_value_and_a_reason(content, reason):
+    assert parse_answer(response(content), TASK) == (None, reason)
 
 
 def test_a_cut_off_answer_says_so():
     assert parse_answer(response('{"answer": "Und', "length"), TASK) == (
-        "Undefined", "invalid answer: not JSON (cut off by num_predict)")
+        None, "invalid answer: not JSON (cut off by num_predict)")
+
+
+def test_locations_come_back_once_each_in_canonical_order():
+    locator = load_task("extravasation_location")
+    content = '{"locations": ["spleen", "bowel", "spleen"]}'
+    assert parse_answer(response(content), locator) == (["bowel", "spleen"], "")
+    assert parse_answer(response('{"locations": []}'), locator)[1].startswith("invalid answer: [] should be non-empty")
 
 
 def entry(token, logprob, alternatives):

@@ -7,7 +7,7 @@ import sys
 import pandas as pd
 import pytest
 
-from analysis.client import ModelMissing, ServerUnavailable, connect, model_digests
+from analysis.client import ModelMissing, ServerUnavailable, connect, describe_models
 from analysis.labeling import LABEL_COLUMNS, label_reports
 from tests.conftest import free_port
 
@@ -26,7 +26,7 @@ MODELS = ["qwen2.5-coder:1.5b", "qwen2.5-coder:0.5b", "smollm2:135m"]
 
 def test_every_report_appears_once_per_model_and_reruns_come_from_the_cache(use_server, tmp_path, capsys):
     cache = tmp_path / "responses.sqlite"
-    labels = label_reports(REPORTS, run_name="embedded", cache_path=cache)
+    labels, _ = label_reports(REPORTS, run_name="embedded", cache_path=cache)
     assert list(labels.columns) == LABEL_COLUMNS
     for model in MODELS + ["ensemble"]:
         assert sorted(labels[labels.model == model].report_id) == sorted(REPORTS.report_id)
@@ -36,10 +36,10 @@ def test_every_report_appears_once_per_model_and_reruns_come_from_the_cache(use_
     assert set(skipped.reason) == {"no impression section", "empty report"}
     answered = labels[labels.report_id.isin(["r1", "r2", "r5"]) & (labels.model != "ensemble")]
     assert answered.p_yes.between(0, 1).all()
-    assert "3 answered from the cache" not in capsys.readouterr().out
+    assert "3 from the cache" not in capsys.readouterr().out
 
-    again = label_reports(REPORTS, run_name="embedded", cache_path=cache)
-    assert "qwen2.5-coder:1.5b: 5 reports, 3 answered from the cache" in capsys.readouterr().out
+    again, _ = label_reports(REPORTS, run_name="embedded", cache_path=cache)
+    assert "qwen2.5-coder:1.5b / extravasation_zeroshot: 3 reports, 3 from the cache" in capsys.readouterr().out
     pd.testing.assert_frame_equal(again, labels)
 
 
@@ -66,7 +66,7 @@ def test_label_and_evaluate_from_the_command_line(use_server, tmp_path):
 
 def test_a_missing_model_names_the_pull_command(use_server):
     with pytest.raises(ModelMissing, match=r"`ollama pull llama3.1:70b`"):
-        model_digests(connect(), ["qwen2.5-coder:1.5b", "llama3.1:70b"])
+        describe_models(connect(), ["qwen2.5-coder:1.5b", "llama3.1:70b"])
 
 
 def test_no_server_is_one_clear_line_and_a_nonzero_exit(tmp_path, monkeypatch):

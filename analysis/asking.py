@@ -1,0 +1,171 @@
+"""Asking one model one task about many texts: requests, the cache, answers.
+
+Each request asks for a structured answer (``format`` = the task's JSON
+schema) and for log-probabilities. Answers are validated against the schema
+again on arrival, because some Ollama runners ignore ``format``. Only what
+the response cache lacks goes to the server, from ``workers`` threads at once
+(match it to ``OLLAMA_NUM_PARALLEL`` on a real Ollama server).
+"""
+
+import json
+import math
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import jsonschema
+import ollama
+from tqdm.auto import tqdm
+
+from analysis.cache import ResponseCache, cache_key
+from analysis.client import Server
+from analysis.specs import Task
+
+# Enough alternatives that every allowed answer's first token is among them.
+TOP_LOGPROBS = 20
+POSITIVE = "Yes"
+UNDEFINED = "Undefined"
+# Room the chat template adds around the messages (role markers, a default system prompt).
+TEMPLATE_ALLOWANCE_TOKENS = 64
+
+
+@dataclass
+class Answer:
+    """One model's answer to one task about one text."""
+
+    value: str | list[str] | None  # None when there is no valid answer
+    reason: str = ""  # why the answer is not a clean model answer
+    p_yes: float | None = None
+    cached: bool = False
+    seconds: float = 0.0
+
+
+@dataclass
+class AskSummary:
+    model: str
+    task: str
+    asked: int
+    from_cache: int
+    seconds: float
+
+    @property
+    def per_second(self) -> float | None:
+        return self.asked / self.seconds if self.seconds > 0 else None
+
+    def line(self) -> str:
+        rate = f"{self.per_second:.2f} reports per second" if self.per_second else "nothing asked"
+        return (f"{self.model} / {self.task}: {self.asked} reports, {self.from_cache} from the cache, "
+                f"{self.seconds:.1f} s ({rate})")
+
+
+def build_request(tag: str, task: Task, text: str, options: dict, keep_alive: str | None = None) -> dict:
+    request = {
+        "model": tag,
+        "messages": task.messages(text),
+        "format": task.answer_schema,
+        "options": options,
+        "logprobs": True,
+        "top_logprobs": TOP_LOGPROBS,
+    }
+    if keep_alive is not None:
+        request["keep_alive"] = keep_alive
+    return request
+
+
+def surely_fits(request: dict) -> bool:
+    """Whether the prompt and the answer fit ``num_ctx`` for any tokenizer.
+
+    Ollama has no tokenizer endpoint, and an over-long prompt may be cut
+    silently. Every token of a byte-level vocabulary covers at least one byte,
+    so the prompt's UTF-8 length bounds its token count from above.
+    """
+    options = request["options"]
+    prompt_bytes = sum(len(m["content"].encode("utf-8")) for m in request["messages"])
+    answer_room = max(options.get("num_predict", 0), 0)
+    return prompt_bytes + TEMPLATE_ALLOWANCE_TOKENS + answer_room <= options["num_ctx"]
+
+
+def parse_answer(response: dict, task: Task) -> tuple[str | list[str] | None, str]:
+    """The answer and, when it is not a clean answer, the reason."""
+    content = response.get("message", {}).get("content", "")
+    cut_off = " (cut off by num_predict)" if response.get("done_reason") == "length" else ""
+    try:
+        value = json.loads(content)
+    except json.JSONDecodeError:
+        return None, f"invalid answer: not JSON{cut_off}"
+    try:
+        jsonschema.validate(value, task.answer_schema)
+    except jsonschema.ValidationError as error:
+        return None, f"invalid answer: {error.message}"
+    answer = value[task.answer_field]
+    if task.multiple:  # canonical order, each site once
+        answer = [a for a in task.answers if a in answer]
+    return answer, ""
+
+
+def p_yes(logprobs: list[dict] | None, answers: list[str], positive: str = POSITIVE) -> float | None:
+    """P(positive) among the allowed answers, at the first token that begins an answer.
+
+    Each answer's probability is that of its most likely first token among the
+    alternatives returned; the answers' probabilities are renormalised to sum to one.
+    """
+    for entry in logprobs or []:
+        chosen = entry.get("token", "").lstrip(' "')
+        if not chosen or not any(a.startswith(chosen) for a in answers):
+            continue
+        best = {a: -math.inf for a in answers}
+        for candidate in [entry, *entry.get("top_logprobs", [])]:
+            token = candidate.get("token", "").lstrip(' "')
+            for answer in answers:
+                if token and answer.startswith(token):
+                    best[answer] = max(best[answer], candidate["logprob"])
+        total = sum(math.exp(v) for v in best.values())
+        return math.exp(best[positive]) / total if total else None
+    return None
+
+
+class Asker:
+    """One model, one task: answers from the cache or the server."""
+
+    def __init__(self, server: Server, cache: ResponseCache, tag: str, digest: str, task: Task,
+                 options: dict, keep_alive: str | None = None, refresh: bool = False):
+        self.server, self.cache, self.tag, self.digest, self.task = server, cache, tag, digest, task
+        self.options, self.keep_alive, self.refresh = options, keep_alive, refresh
+
+    def ask(self, report_id: str, text: str) -> Answer:
+        started = time.perf_counter()
+        request = build_request(self.tag, self.task, text, self.options, self.keep_alive)
+        if not surely_fits(request):
+            return Answer(None, f"prompt may not fit num_ctx {self.options['num_ctx']}: not sent")
+        key = cache_key(self.digest, self.task.version, request)
+        response = None if self.refresh else self.cache.get(key)
+        cached = response is not None
+        if not cached:
+            try:
+                response = self.server.client.chat(**request, stream=False).model_dump(exclude_none=True)
+            except ollama.ResponseError as error:
+                if error.status_code == 400 and "num_ctx" in str(error.error):
+                    return Answer(None, f"prompt does not fit num_ctx {self.options['num_ctx']}: refused by the server")
+                raise
+            self.cache.put(key, model=self.tag, digest=self.digest, task=self.task.name,
+                           task_version=self.task.version, report_id=report_id, server=self.server.version,
+                           request=request, response=response, replace=self.refresh)
+        value, reason = parse_answer(response, self.task)
+        score = None if self.task.multiple else p_yes(response.get("logprobs"), self.task.answers)
+        return Answer(value, reason, score, cached, time.perf_counter() - started)
+
+    def ask_all(self, texts: dict[str, str], workers: int = 1) -> tuple[dict[str, Answer], AskSummary]:
+        """Answers for ``{report_id: text}``, in the order given, with a progress bar."""
+        started = time.perf_counter()
+        answers: dict[str, Answer] = {}
+        bar = tqdm(total=len(texts), desc=f"{self.tag} {self.task.name}", unit="report")
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = {report_id: pool.submit(self.ask, report_id, text) for report_id, text in texts.items()}
+            for report_id, future in futures.items():
+                answers[report_id] = future.result()
+                bar.update()
+        bar.close()
+        hits = sum(a.cached for a in answers.values())
+        summary = AskSummary(self.tag, self.task.name, len(texts), hits, time.perf_counter() - started)
+        print(summary.line())
+        return answers, summary

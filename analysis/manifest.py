@@ -1,0 +1,85 @@
+"""The run manifest: what a reader needs to know to trust, report and repeat a labeling run.
+
+It records what TRIPOD-LLM and MI-CLEAR-LLM ask a paper to state: the exact
+models (tag, digest, quantization), their options, the prompts verbatim with
+their versions, the server and its version, the machine, when the run ran and
+how long each model took, and the counts it produced.
+"""
+
+import json
+import os
+import platform
+import sys
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import __version__
+from analysis.asking import AskSummary
+from analysis.client import Server
+from analysis.specs import Run, Task
+
+PACKAGES = ("ollama", "llama-cpp-python", "pandas", "scikit-learn", "jsonschema")
+
+
+def _package_versions() -> dict[str, str]:
+    versions = {}
+    for package in PACKAGES:
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions
+
+
+def build_manifest(*, run: Run, tasks: list[Task], tags: list[str], described: dict[str, dict], server: Server,
+                   summaries: list[AskSummary], labels: pd.DataFrame, inputs: pd.DataFrame, gated: list[str],
+                   started: datetime, workers: int) -> dict:
+    counts = labels.groupby("model", sort=False).extravasation.value_counts().unstack(fill_value=0)
+    return {
+        "package": {"name": "extravasation-llm", "version": __version__},
+        "run": run.model_dump(mode="json", by_alias=True),
+        "server": {"host": server.host, "version": server.version},
+        "models": [
+            {"tag": tag, **described[tag], "options": {t.name: run.options_for(tag, t) for t in tasks}}
+            for tag in tags
+        ],
+        "tasks": [
+            {"name": t.name, "version": t.version, "template": t.template, "answers": t.answers,
+             "schema": t.answer_schema, "options": t.options}
+            for t in tasks
+        ],
+        "determinism": {
+            "temperature": run.options.get("temperature"), "seed": run.options.get("seed"),
+            "num_ctx": run.options.get("num_ctx"), "workers": workers,
+            "note": "answers are cached; a rerun returns the cached answers, not new ones",
+        },
+        "machine": {
+            "platform": platform.platform(), "processor": platform.machine(), "cpus": os.cpu_count(),
+            "python": sys.version.split()[0], "packages": _package_versions(),
+        },
+        "started_at": started.isoformat(),
+        "finished_at": datetime.now(timezone.utc).isoformat(),
+        "reports": {
+            "total": int(len(inputs)),
+            "sent_to_models": int(inputs.prompt_text.notna().sum()),
+            "not_sent": inputs[inputs.prompt_text.isna()].reason.value_counts().to_dict(),
+            "impression_found_by": inputs.impression_method.value_counts().to_dict(),
+            "sent_to_stage_2": len(gated),
+        },
+        "timing": [
+            {"model": s.model, "task": s.task, "asked": s.asked, "from_cache": s.from_cache,
+             "seconds": round(s.seconds, 3), "reports_per_second": s.per_second and round(s.per_second, 3)}
+            for s in summaries
+        ],
+        "counts": {model: {k: int(v) for k, v in row.items()} for model, row in counts.iterrows()},
+    }
+
+
+def write_manifest(manifest: dict, out_dir: Path) -> Path:
+    path = Path(out_dir) / "manifest.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    return path
