@@ -36,7 +36,7 @@ def _label(args) -> int:
 
     reports = read_reports(args.reports, id_column=args.id_column, text_column=args.text_column)
     labels, manifest = label_reports(
-        reports, run_name=args.run, models=args.models or None, limit=args.limit, cache_path=args.cache,
+        reports, run=args.run, models=args.models or None, limit=args.limit, cache_path=args.cache,
         refresh=args.refresh, workers=args.workers,
     )
     paths = write_outputs(labels, manifest, args.out, cache_path=args.cache)

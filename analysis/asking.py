@@ -72,17 +72,24 @@ def build_request(tag: str, task: Task, text: str, options: dict, keep_alive: st
     return request
 
 
-def surely_fits(request: dict) -> bool:
-    """Whether the prompt and the answer fit ``num_ctx`` for any tokenizer.
+def spare_tokens(request: dict) -> int:
+    """A lower bound on the room left in ``num_ctx`` after the prompt and the answer.
 
     Ollama has no tokenizer endpoint, and an over-long prompt may be cut
     silently. Every token of a byte-level vocabulary covers at least one byte,
-    so the prompt's UTF-8 length bounds its token count from above.
+    so the prompt's UTF-8 length bounds its token count from above: a
+    non-negative result means the request surely fits, whatever the tokenizer.
     """
     options = request["options"]
     prompt_bytes = sum(len(m["content"].encode("utf-8")) for m in request["messages"])
     answer_room = max(options.get("num_predict", 0), 0)
-    return prompt_bytes + TEMPLATE_ALLOWANCE_TOKENS + answer_room <= options["num_ctx"]
+    return options["num_ctx"] - prompt_bytes - TEMPLATE_ALLOWANCE_TOKENS - answer_room
+
+
+def cut_to_fit(text: str, excess_bytes: int) -> str:
+    """``text`` shortened by ``excess_bytes`` UTF-8 bytes from its end, never splitting a character."""
+    encoded = text.encode("utf-8")
+    return encoded[: max(len(encoded) - excess_bytes, 0)].decode("utf-8", errors="ignore")
 
 
 def parse_answer(response: dict, task: Task) -> tuple[str | list[str] | None, str]:
@@ -128,15 +135,20 @@ class Asker:
     """One model, one task: answers from the cache or the server."""
 
     def __init__(self, server: Server, cache: ResponseCache, tag: str, digest: str, task: Task,
-                 options: dict, keep_alive: str | None = None, refresh: bool = False):
+                 options: dict, keep_alive: str | None = None, refresh: bool = False, over_long: str = "undefined"):
         self.server, self.cache, self.tag, self.digest, self.task = server, cache, tag, digest, task
-        self.options, self.keep_alive, self.refresh = options, keep_alive, refresh
+        self.options, self.keep_alive, self.refresh, self.over_long = options, keep_alive, refresh, over_long
 
     def ask(self, report_id: str, text: str) -> Answer:
         started = time.perf_counter()
         request = build_request(self.tag, self.task, text, self.options, self.keep_alive)
-        if not surely_fits(request):
-            return Answer(None, f"prompt may not fit num_ctx {self.options['num_ctx']}: not sent")
+        note = ""
+        if (spare := spare_tokens(request)) < 0:
+            if self.over_long == "undefined":
+                return Answer(None, f"prompt may not fit num_ctx {self.options['num_ctx']}: not sent")
+            text = cut_to_fit(text, -spare)
+            request = build_request(self.tag, self.task, text, self.options, self.keep_alive)
+            note = f"text cut by {-spare} bytes to fit num_ctx {self.options['num_ctx']}"
         key = cache_key(self.digest, self.task.version, request)
         response = None if self.refresh else self.cache.get(key)
         cached = response is not None
@@ -152,6 +164,7 @@ class Asker:
                            request=request, response=response, replace=self.refresh)
         value, reason = parse_answer(response, self.task)
         score = None if self.task.multiple else p_yes(response.get("logprobs"), self.task.answers)
+        reason = "; ".join(r for r in (reason, note) if r)
         return Answer(value, reason, score, cached, time.perf_counter() - started)
 
     def ask_all(self, texts: dict[str, str], workers: int = 1) -> tuple[dict[str, Answer], AskSummary]:

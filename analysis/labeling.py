@@ -64,7 +64,7 @@ def _locations_cell(answer) -> str:
 
 def label_reports(
     reports: pd.DataFrame,
-    run_name: str = "embedded",
+    run: Run | str = "embedded",
     models: list[str] | None = None,
     limit: int | None = None,
     host: str | None = None,
@@ -72,9 +72,12 @@ def label_reports(
     refresh: bool = False,
     workers: int | None = None,
 ) -> tuple[pd.DataFrame, dict]:
-    """Labels of every report by every model of the run and by their ensemble, and the run's manifest."""
+    """Labels of every report by every model of the run and by their ensemble, and the run's manifest.
+
+    ``run`` is a run file's name or a ``Run``, so that a notebook or a test may change one before using it.
+    """
     started = datetime.now(timezone.utc)
-    run = load_run(run_name)
+    run = load_run(run) if isinstance(run, str) else run
     task = load_task(run.task)
     locator = load_task(run.localization.task) if run.localization else None
     tags = models or run.tags
@@ -91,7 +94,8 @@ def label_reports(
     workers = workers or run.workers
 
     def asker(tag, which):
-        return Asker(server, cache, tag, digests[tag], which, run.options_for(tag, which), run.keep_alive, refresh)
+        return Asker(server, cache, tag, digests[tag], which, run.options_for(tag, which), run.keep_alive,
+                     refresh, run.over_long)
 
     summaries: list[AskSummary] = []
     try:

@@ -64,6 +64,9 @@ class Run(_Spec):
     no_impression: Literal["undefined", "full_report"] = Field(
         "undefined", description="A report without an impression is Undefined (no model call) or sent whole."
     )
+    over_long: Literal["undefined", "truncate"] = Field(
+        "undefined", description="A prompt that may not fit num_ctx is not sent (Undefined) or its text is cut to fit."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> "Run":

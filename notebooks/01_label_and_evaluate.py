@@ -59,7 +59,7 @@ print(f"{len(reports)} reports, {len(truth)} with ground truth")
 # invalid answer, no majority).
 
 # %%
-labels, manifest = label_reports(reports, run_name=run_name)
+labels, manifest = label_reports(reports, run=run_name)
 write_outputs(labels, manifest, labels_path)
 labels.pivot(index="report_id", columns="model", values="extravasation").head(10)
 

@@ -26,7 +26,7 @@ MODELS = ["qwen2.5-coder:1.5b", "qwen2.5-coder:0.5b", "smollm2:135m"]
 
 def test_every_report_appears_once_per_model_and_reruns_come_from_the_cache(use_server, tmp_path, capsys):
     cache = tmp_path / "responses.sqlite"
-    labels, _ = label_reports(REPORTS, run_name="embedded", cache_path=cache)
+    labels, _ = label_reports(REPORTS, run="embedded", cache_path=cache)
     assert list(labels.columns) == LABEL_COLUMNS
     for model in MODELS + ["ensemble"]:
         assert sorted(labels[labels.model == model].report_id) == sorted(REPORTS.report_id)
@@ -38,7 +38,7 @@ def test_every_report_appears_once_per_model_and_reruns_come_from_the_cache(use_
     assert answered.p_yes.between(0, 1).all()
     assert "3 from the cache" not in capsys.readouterr().out
 
-    again, _ = label_reports(REPORTS, run_name="embedded", cache_path=cache)
+    again, _ = label_reports(REPORTS, run="embedded", cache_path=cache)
     assert "qwen2.5-coder:1.5b / extravasation_zeroshot: 3 reports, 3 from the cache" in capsys.readouterr().out
     pd.testing.assert_frame_equal(again, labels)
 

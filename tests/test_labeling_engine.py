@@ -1,0 +1,104 @@
+"""The labeling engine against the real embedded server: validation, cache keys,
+resuming, the localization gate, the paper run with its models swapped in."""
+
+import json
+
+import pandas as pd
+
+from analysis import asking
+from analysis.asking import Asker
+from analysis.cache import ResponseCache
+from analysis.client import connect, describe_models
+from analysis.data import LOCATIONS, split_locations
+from analysis.labeling import label_reports, write_outputs
+from analysis.specs import load_run, load_task
+from tests.conftest import SMALL_MODEL
+
+IMPRESSIONS = {
+    "a": "Grade IV splenic laceration with active contrast extravasation. Moderate hemoperitoneum.",
+    "b": "Grade II liver laceration. No active extravasation.",
+    "c": "Active extravasation from a jejunal mesenteric branch with mesenteric hematoma.",
+    "d": "Left renal laceration with perinephric hematoma. No active extravasation.",
+}
+TASK = load_task("extravasation_zeroshot")
+OPTIONS = {"temperature": 0, "seed": 42, "num_ctx": 2048, "num_predict": 32}
+
+
+def asker_for(tmp_path, task=TASK, options=OPTIONS, **kwargs):
+    server = connect()
+    digest = describe_models(server, [SMALL_MODEL])[SMALL_MODEL]["digest"]
+    return Asker(server, ResponseCache(tmp_path / "cache.sqlite"), SMALL_MODEL, digest, task, options, **kwargs)
+
+
+def test_an_interrupted_run_resumes_and_a_changed_prompt_is_asked_again(use_server, tmp_path):
+    first, summary = asker_for(tmp_path).ask_all({k: IMPRESSIONS[k] for k in "ab"})
+    assert summary.from_cache == 0
+    # Resuming: the two already answered come from the cache, only the rest is asked.
+    resumed, summary = asker_for(tmp_path).ask_all(IMPRESSIONS)
+    assert (summary.asked, summary.from_cache) == (4, 2)
+    assert [resumed[k].value for k in "ab"] == [first[k].value for k in "ab"]
+    edited = TASK.model_copy(update={"template": TASK.template.replace("Read the IMPRESSION", "Read this IMPRESSION")})
+    _, summary = asker_for(tmp_path, task=edited).ask_all(IMPRESSIONS)
+    assert summary.from_cache == 0
+    _, summary = asker_for(tmp_path, refresh=True).ask_all(IMPRESSIONS)
+    assert summary.from_cache == 0
+
+
+def test_an_answer_that_ignores_the_schema_is_kept_raw_and_undefined(use_server, tmp_path, monkeypatch):
+    # Some Ollama runners ignore `format`; simulate one by not sending it.
+    real_build = asking.build_request
+    monkeypatch.setattr(asking, "build_request", lambda *a, **k: {**real_build(*a, **k), "format": None})
+    answers, _ = asker_for(tmp_path, options={**OPTIONS, "num_predict": 12}).ask_all({"a": IMPRESSIONS["a"]})
+    assert answers["a"].value is None
+    assert answers["a"].reason.startswith("invalid answer")
+    cache = ResponseCache(tmp_path / "cache.sqlite")
+    raw = cache.export(tmp_path / "responses.csv")
+    assert pd.read_csv(raw).answer.iloc[0] and len(cache) == 1
+
+
+def test_a_prompt_that_may_not_fit_follows_the_declared_rule(use_server, tmp_path):
+    long_text = "Splenic laceration with active extravasation. " * 60
+    tight = {**OPTIONS, "num_ctx": 1024}
+    refused, _ = asker_for(tmp_path, options=tight).ask_all({"x": long_text})
+    assert refused["x"].value is None and refused["x"].reason == "prompt may not fit num_ctx 1024: not sent"
+    cut, _ = asker_for(tmp_path, options=tight, over_long="truncate").ask_all({"x": long_text})
+    assert cut["x"].value in ("Yes", "No", "Undefined")
+    assert "text cut by" in cut["x"].reason and "to fit num_ctx 1024" in cut["x"].reason
+
+
+def reports_frame():
+    return pd.DataFrame({"report_id": list(IMPRESSIONS),
+                         "report_text": [f"FINDINGS: see below.\nIMPRESSION: {text}" for text in IMPRESSIONS.values()]})
+
+
+def test_stage_two_asks_every_model_about_the_gate_models_yes_reports(use_server, tmp_path):
+    labels, manifest = label_reports(reports_frame(), run="embedded", cache_path=tmp_path / "cache.sqlite")
+    gate = load_run("embedded").localization.gate
+    gated = set(labels[(labels.model == gate) & (labels.extravasation == "Yes")].report_id)
+    assert manifest["reports"]["sent_to_stage_2"] == len(gated) > 0
+    for row in labels.itertuples():
+        sites = split_locations(row.locations)
+        assert set(sites) <= set(LOCATIONS)
+        if row.report_id not in gated:
+            assert sites == []
+    models = labels[labels.model != "ensemble"]
+    asked = models[models.report_id.isin(gated)]
+    assert (asked.locations != "").mean() > 0.5  # most models name a site for most gated reports
+    paths = write_outputs(labels, manifest, tmp_path / "out", cache_path=tmp_path / "cache.sqlite")
+    written = json.loads(paths[1].read_text())
+    assert [m["tag"] for m in written["models"]] == load_run("embedded").tags
+    assert written["models"][0]["digest"] and written["tasks"][1]["name"] == "extravasation_location"
+    assert {t["task"] for t in written["timing"]} == {"extravasation_zeroshot", "extravasation_location"}
+    assert written["counts"]["ensemble"] and written["server"]["version"].startswith("extravasation-llm embedded")
+
+
+def test_the_paper_run_works_with_the_embedded_models_swapped_in(use_server, tmp_path):
+    paper = load_run("paper")
+    swap = dict(zip(paper.tags, load_run("embedded").tags))
+    models = [m.model_copy(update={"tag": swap[m.tag]}) for m in paper.models]
+    localization = paper.localization.model_copy(update={"gate": swap[paper.localization.gate]})
+    swapped = paper.model_copy(update={"models": models, "localization": localization})
+    labels, manifest = label_reports(reports_frame(), run=swapped, cache_path=tmp_path / "cache.sqlite")
+    assert labels.groupby("model").size().to_dict() == {tag: 4 for tag in [*swap.values(), "ensemble"]}
+    assert manifest["run"]["name"] == "paper"
+    assert manifest["models"][0]["options"]["extravasation_zeroshot"]["num_gpu"] == 999
