@@ -51,6 +51,12 @@ class Localization(_Spec):
     gate: str = Field(description="The model whose stage-1 Yes sends a report to stage 2.")
 
 
+class Bootstrap(_Spec):
+    resamples: int = Field(2000, ge=100, description="Bootstrap resamples of the reports for each interval.")
+    seed: int = Field(20240917, description="Seed of the resampling: the same seed gives the same intervals.")
+    confidence: float = Field(0.95, gt=0, lt=1)
+
+
 class Run(_Spec):
     name: str
     description: str
@@ -61,6 +67,7 @@ class Run(_Spec):
     keep_alive: str = Field("30m", description="How long the server keeps each model loaded between requests.")
     workers: int = Field(1, ge=1, description="Requests in flight at once; match OLLAMA_NUM_PARALLEL.")
     ensemble: Literal["majority"] = "majority"
+    bootstrap: Bootstrap = Bootstrap()
     no_impression: Literal["undefined", "full_report"] = Field(
         "undefined", description="A report without an impression is Undefined (no model call) or sent whole."
     )
