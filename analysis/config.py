@@ -23,6 +23,7 @@ NOTEBOOKS_DIR = ROOT / "notebooks"
 TASKS_DIR = PACKAGE_DIR / "tasks"
 RUNS_DIR = PACKAGE_DIR / "runs"
 MODEL_REGISTRY_FILE = PACKAGE_DIR / "models.yaml"
+PUBLISHED_FILE = PACKAGE_DIR / "published.yaml"  # the study's Tables 1A and 1B
 
 # Overridable so that tests and experiments need not touch the project's cache.
 RESPONSE_CACHE_FILE = Path(os.environ.get("EXTRAVASATION_RESPONSE_CACHE", INTERIM_DIR / "responses.sqlite"))
