@@ -18,11 +18,40 @@ LLAMA_CPP_VERSION := 0.3.36
 # LLaVA is not used; skipping it shortens the build by about a third.
 LLAMA_CPP_CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
 
-PACKAGE_SOURCES := $(wildcard analysis/*.py analysis/*.yaml analysis/tasks/*.yaml analysis/runs/*.yaml)
 RUN ?= embedded
 REPORTS ?= data/demo/reports.csv
 TRUTH ?= data/demo/ground_truth.csv
-PAPER_OUTPUTS := figures/table1a.csv figures/table1a.md
+ID_COLUMN ?= report_id
+TEXT_COLUMN ?= report_text
+PROCESSED := data/processed/$(RUN)
+FIGURES := figures
+RUN_FILE := analysis/runs/$(RUN).yaml
+# The task files this run uses, so that editing one prompt reruns only its stage.
+STAGE1_TASK := analysis/tasks/$(shell sed -n 's/^task: *//p' $(RUN_FILE)).yaml
+STAGE2_TASK := analysis/tasks/$(shell sed -n '/^localization:/,/^[a-z]/s/^  task: *//p' $(RUN_FILE)).yaml
+
+# Code every stage reads; each stage adds the modules it calls.
+CORE := analysis/__init__.py analysis/config.py analysis/data.py analysis/specs.py $(RUN_FILE)
+ASKING := analysis/asking.py analysis/cache.py analysis/client.py analysis/labeling.py analysis/manifest.py analysis/ensemble.py
+
+INPUTS := $(PROCESSED)/inputs.csv $(PROCESSED)/truth.csv
+STAGE1 := $(PROCESSED)/stage1.csv
+ENSEMBLE := $(PROCESSED)/stage1_ensemble.csv
+TABLE1A := $(FIGURES)/table1a.csv $(FIGURES)/table1a.md $(FIGURES)/table1a.tex $(FIGURES)/statistics.md
+STAGE2 := $(PROCESSED)/labels.csv $(FIGURES)/table1b.csv $(FIGURES)/table1b.md $(FIGURES)/table1b.tex \
+	$(FIGURES)/table1a_vs_published.md $(FIGURES)/table1b_vs_published.md
+PLOTS := $(addprefix $(FIGURES)/,$(addsuffix .png,figure1_pipeline confusion_matrices forest_f1 locations_f1 roc_p_yes)) \
+	$(PROCESSED)/reviewer_sheet.html
+PAPER_OUTPUTS := $(INPUTS) $(STAGE1) $(ENSEMBLE) $(TABLE1A) $(STAGE2) $(PLOTS)
+
+# Run notebooks/$(1).py with papermill (extra parameters in $(2)); the executed
+# copy and its HTML rendering go to build/, never back into notebooks/.
+define run_notebook
+	@mkdir -p build
+	jupytext --to ipynb --output - notebooks/$(1).py | papermill --kernel python3 --log-output - build/$(1).ipynb \
+	  -p run_name $(RUN) -p processed_dir $(PROCESSED) $(2)
+	jupyter nbconvert --to html --log-level WARN build/$(1).ipynb
+endef
 
 ## Show this help
 help:
@@ -45,21 +74,29 @@ $(SETUP_STAMP): pyproject.toml analysis/models.yaml
 	$(BIN)/python -m analysis provision
 	touch $@
 
-## Regenerate Table 1A and the executed notebook (starts the embedded LLM server if none answers)
+## Run every stage whose inputs changed: labels, Tables 1A/1B, figures, reviewer sheet (starts the embedded LLM server if none answers)
 paper: setup
 	@$(MAKE) --no-print-directory -q $(PAPER_OUTPUTS) || \
 	  $(BIN)/python -m analysis with-server -- $(MAKE) --no-print-directory $(PAPER_OUTPUTS)
-	@echo "Up to date: $(PAPER_OUTPUTS)"
+	@echo "Up to date: tables and figures in $(FIGURES)/, labels in $(PROCESSED)/, notebooks in build/"
 
-# The notebook writes the tables; touching them marks them newer than the notebook it ran in.
-$(PAPER_OUTPUTS) &: build/01_label_and_evaluate.ipynb
-	@for table in $(PAPER_OUTPUTS); do test -f $$table && touch $$table; done
+$(INPUTS) &: notebooks/01_data.py $(REPORTS) $(TRUTH) analysis/impression.py analysis/labeling.py $(CORE)
+	$(call run_notebook,01_data,-p reports_file $(REPORTS) -p truth_file $(TRUTH) -p id_column $(ID_COLUMN) -p text_column $(TEXT_COLUMN))
 
-build/01_label_and_evaluate.ipynb: notebooks/01_label_and_evaluate.py $(PACKAGE_SOURCES) $(REPORTS) $(TRUTH)
-	@mkdir -p build
-	jupytext --to ipynb --output - $< | papermill --kernel python3 --log-output - $@ \
-	  -p run_name $(RUN) -p reports_file $(REPORTS) -p truth_file $(TRUTH)
-	jupyter nbconvert --to html --log-level WARN $@
+$(STAGE1): notebooks/02_stage1.py $(PROCESSED)/inputs.csv $(STAGE1_TASK) $(ASKING) $(CORE)
+	$(call run_notebook,02_stage1,)
+
+$(ENSEMBLE): notebooks/03_ensemble.py $(STAGE1) analysis/ensemble.py analysis/statistics.py $(CORE)
+	$(call run_notebook,03_ensemble,)
+
+$(TABLE1A) &: notebooks/04_table1a.py $(ENSEMBLE) $(PROCESSED)/truth.csv analysis/metrics.py analysis/statistics.py analysis/tables.py $(CORE)
+	$(call run_notebook,04_table1a,-p figures_dir $(FIGURES))
+
+$(STAGE2) &: notebooks/05_localization.py $(ENSEMBLE) $(FIGURES)/table1a.csv $(STAGE2_TASK) $(ASKING) analysis/metrics.py analysis/tables.py analysis/published.yaml $(CORE)
+	$(call run_notebook,05_localization,-p figures_dir $(FIGURES))
+
+$(PLOTS) &: notebooks/06_figures.py $(PROCESSED)/labels.csv $(FIGURES)/table1a.csv $(FIGURES)/table1b.csv analysis/figures.py analysis/review.py $(CORE)
+	$(call run_notebook,06_figures,-p figures_dir $(FIGURES))
 
 ## Run the test suite against the embedded server and real small models
 test: setup
@@ -75,6 +112,7 @@ lab: setup
 
 ## Delete generated outputs; keeps the response cache, the venv and the models
 clean:
-	rm -rf build data/processed figures/table1a.csv figures/table1a.md
+	rm -rf build data/processed
+	rm -f $(FIGURES)/*.csv $(FIGURES)/*.md $(FIGURES)/*.tex $(FIGURES)/*.png $(FIGURES)/*.pdf
 
 .PHONY: help setup paper test serve lab clean

@@ -46,14 +46,17 @@ def _label(args) -> int:
 
 def _evaluate(args) -> int:
     from analysis.data import read_truth
-    from analysis.metrics import table1a
-    from analysis.tables import write_table1a
-    import pandas as pd
+    from analysis.labeling import read_labels
+    from analysis.metrics import table1a, table1b
+    from analysis.specs import load_run
+    from analysis.tables import write_comparisons, write_table1a, write_table1b
 
-    labels = pd.read_csv(args.labels, dtype=str, keep_default_na=False)
-    table = table1a(labels, read_truth(args.truth))
-    paths = write_table1a(table, args.out)
-    print(table.to_string(index=False))
+    labels, truth = read_labels(args.labels), read_truth(args.truth)
+    bootstrap = load_run(args.run).bootstrap
+    settings = (bootstrap.resamples, bootstrap.seed, bootstrap.confidence)
+    first, second = table1a(labels, truth, *settings), table1b(labels, truth, *settings)
+    paths = write_table1a(first, args.out) + write_table1b(second, args.out) + write_comparisons(first, second, args.out)
+    print(first[["model", "precision", "recall", "f1", "accuracy", "n", "n_undefined"]].to_string(index=False))
     print("Wrote " + ", ".join(str(p) for p in paths))
     return 0
 
@@ -93,10 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
     label.add_argument("--workers", type=int, help="requests in flight at once (default: the run file's)")
     label.set_defaults(handler=_label)
 
-    evaluate = commands.add_parser("evaluate", help="Table 1A from labels and ground truth")
+    evaluate = commands.add_parser("evaluate", help="Tables 1A and 1B, with intervals, from labels and ground truth")
     evaluate.add_argument("--labels", type=Path, required=True)
     evaluate.add_argument("--truth", type=Path, required=True)
     evaluate.add_argument("--out", type=Path, required=True)
+    evaluate.add_argument("--run", default="embedded", help="run file whose bootstrap settings to use")
     evaluate.set_defaults(handler=_evaluate)
     return parser
 

@@ -1,10 +1,14 @@
-"""A labeling run: stage 1 for every model, stage 2 on the gated reports, the ensemble, the manifest.
+"""A labeling run: stage 1 for every model, the ensemble, stage 2 on the gated reports, the manifest.
 
 Stage 1 asks each model of the run whether each report's impression describes
 active extravasation. Stage 2, as in the study, asks every model where the
 bleeding is, for the reports that the run's gate model called ``Yes``. The
 ensemble votes on both. Every report appears once per model in the labels,
 with a reason wherever its label is not a clean model answer.
+
+The notebooks run the stages one at a time (``Labeler.stage1``,
+``add_ensemble``, ``Labeler.stage2``) and keep each stage's output in a file;
+``label_reports`` runs them all at once for the command line.
 """
 
 import os
@@ -17,16 +21,17 @@ from analysis.asking import UNDEFINED, Asker, AskSummary
 from analysis.cache import ResponseCache
 from analysis.client import connect, describe_models
 from analysis.config import RESPONSE_CACHE_FILE
-from analysis.ensemble import majority_vote
+from analysis.ensemble import ENSEMBLE, majority_vote
 from analysis.impression import extract_impression
-from analysis.manifest import build_manifest, write_manifest
+from analysis.manifest import build_manifest, record_stage, write_manifest
 from analysis.specs import Run, SpecError, load_run, load_task
 
 LABEL_COLUMNS = ["report_id", "model", "extravasation", "locations", "p_yes", "reason"]
+INPUT_COLUMNS = ["report_id", "prompt_text", "reason", "impression_method"]
 
 
 def prompt_inputs(reports: pd.DataFrame, run: Run) -> pd.DataFrame:
-    """What each report sends to the models: its impression, or nothing and why."""
+    """What each report sends to the models: its impression, or nothing (``None``) and why."""
     impressions = [extract_impression(text) for text in reports.report_text]
     prompt_text, reason = [], []
     for impression, text in zip(impressions, reports.report_text):
@@ -37,29 +42,117 @@ def prompt_inputs(reports: pd.DataFrame, run: Run) -> pd.DataFrame:
             prompt_text.append(impression.text)
             reason.append(impression.reason)
     return pd.DataFrame({
-        "report_id": reports.report_id,
+        "report_id": reports.report_id.to_numpy(),
         "prompt_text": pd.Series(prompt_text, dtype=object),
         "reason": reason,
         "impression_method": [i.method for i in impressions],
     })
 
 
-def _stage1_rows(tag: str, inputs: pd.DataFrame, answers: dict) -> list[dict]:
-    rows = []
-    for report in inputs.itertuples():
-        row = {"report_id": report.report_id, "model": tag, "locations": "", "p_yes": None}
-        answer = answers.get(report.report_id)
-        if answer is None:
-            rows.append(row | {"extravasation": UNDEFINED, "reason": report.reason})
-        else:
-            rows.append(row | {"extravasation": answer.value or UNDEFINED, "reason": answer.reason, "p_yes": answer.p_yes})
-    return rows
+def read_inputs(path: Path) -> pd.DataFrame:
+    """``prompt_inputs`` as written to CSV, where a report not sent has an empty ``prompt_text``."""
+    inputs = pd.read_csv(path, dtype=str, keep_default_na=False)
+    inputs["prompt_text"] = inputs.prompt_text.where(inputs.prompt_text != "", None)
+    return inputs
 
 
-def _locations_cell(answer) -> str:
-    if answer.value is None:
-        return ""
-    return ";".join(answer.value)
+def read_labels(path: Path) -> pd.DataFrame:
+    labels = pd.read_csv(path, dtype=str, keep_default_na=False)
+    labels["p_yes"] = pd.to_numeric(labels.p_yes, errors="coerce")
+    return labels
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> Path:
+    """A CSV readable by its owner only: every file of a run sits beside report ids or text."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False)
+    os.chmod(path, 0o600)
+    return path
+
+
+class Labeler:
+    """The models of a run, on the server that answers, with the response cache."""
+
+    def __init__(self, run: Run | str = "embedded", models: list[str] | None = None, host: str | None = None,
+                 cache_path: Path = RESPONSE_CACHE_FILE, refresh: bool = False, workers: int | None = None):
+        self.run = load_run(run) if isinstance(run, str) else run
+        self.task = load_task(self.run.task)
+        self.locator = load_task(self.run.localization.task) if self.run.localization else None
+        self.tags = models or self.run.tags
+        unknown = [t for t in self.tags if t not in self.run.tags]
+        if unknown:
+            raise SpecError(f"run '{self.run.name}' has no model(s) {unknown}; its models: {self.run.tags}")
+        self.server = connect(host)
+        self.described = describe_models(self.server, self.tags)
+        self.cache_path, self.refresh = cache_path, refresh
+        self.workers = workers or self.run.workers
+
+    @property
+    def tasks(self) -> list:
+        return [t for t in (self.task, self.locator) if t]
+
+    def manifest(self, inputs: pd.DataFrame, started: datetime) -> dict:
+        return build_manifest(run=self.run, tasks=self.tasks, tags=self.tags, described=self.described,
+                              server=self.server, inputs=inputs, started=started, workers=self.workers)
+
+    def _ask(self, task, texts: dict[str, str]) -> tuple[dict[str, dict], list[AskSummary]]:
+        cache = ResponseCache(self.cache_path)
+        try:
+            results, summaries = {}, []
+            for tag in self.tags:
+                asker = Asker(self.server, cache, tag, self.described[tag]["digest"], task,
+                              self.run.options_for(tag, task), self.run.keep_alive, self.refresh, self.run.over_long)
+                results[tag], summary = asker.ask_all(texts, self.workers)
+                summaries.append(summary)
+            return results, summaries
+        finally:
+            cache.close()
+
+    def stage1(self, inputs: pd.DataFrame) -> tuple[pd.DataFrame, list[AskSummary]]:
+        """One row per report and model; reports not sent are ``Undefined`` with the reason."""
+        sendable = {r.report_id: r.prompt_text for r in inputs.itertuples() if r.prompt_text is not None}
+        answers, summaries = self._ask(self.task, sendable)
+        rows = []
+        for tag in self.tags:
+            for report in inputs.itertuples():
+                answer = answers[tag].get(report.report_id)
+                row = {"report_id": report.report_id, "model": tag, "locations": ""}
+                if answer is None:
+                    row |= {"extravasation": UNDEFINED, "p_yes": None, "reason": report.reason}
+                else:
+                    row |= {"extravasation": answer.value or UNDEFINED, "p_yes": answer.p_yes, "reason": answer.reason}
+                rows.append(row)
+        return pd.DataFrame(rows, columns=LABEL_COLUMNS), summaries
+
+    def gated(self, labels: pd.DataFrame) -> list[str]:
+        """The reports stage 2 asks about: those the gate model called Yes."""
+        if not self.locator or self.run.localization.gate not in self.tags:
+            return []
+        gate = labels[(labels.model == self.run.localization.gate) & (labels.extravasation == "Yes")]
+        return gate.report_id.tolist()
+
+    def stage2(self, inputs: pd.DataFrame, labels: pd.DataFrame) -> tuple[pd.DataFrame, list[str], list[AskSummary]]:
+        """``labels`` with every model's sites filled in for the gated reports, and the ensemble's voted."""
+        gated = self.gated(labels)
+        texts = inputs.set_index("report_id").prompt_text
+        located, summaries = self._ask(self.locator, {i: texts[i] for i in gated}) if gated else ({}, [])
+        labels = labels.copy()
+        for tag, answers in located.items():
+            cells = {report_id: ";".join(answer.value or []) for report_id, answer in answers.items()}
+            mine = labels.model == tag
+            labels.loc[mine, "locations"] = labels.loc[mine, "report_id"].map(cells).fillna("")
+        if ENSEMBLE in set(labels.model):
+            members = labels[labels.model != ENSEMBLE]
+            labels = pd.concat([members, majority_vote(members, self.tags, gated)], ignore_index=True)
+        return labels, gated, summaries
+
+
+def add_ensemble(labels: pd.DataFrame, models: list[str]) -> pd.DataFrame:
+    """The models' labels followed by the ensemble's, when there is more than one model."""
+    if len(models) < 2:
+        return labels
+    return pd.concat([labels, majority_vote(labels, models)], ignore_index=True)
 
 
 def label_reports(
@@ -77,67 +170,23 @@ def label_reports(
     ``run`` is a run file's name or a ``Run``, so that a notebook or a test may change one before using it.
     """
     started = datetime.now(timezone.utc)
-    run = load_run(run) if isinstance(run, str) else run
-    task = load_task(run.task)
-    locator = load_task(run.localization.task) if run.localization else None
-    tags = models or run.tags
-    unknown = [t for t in tags if t not in run.tags]
-    if unknown:
-        raise SpecError(f"run '{run.name}' has no model(s) {unknown}; its models: {run.tags}")
-    reports = reports.head(limit) if limit else reports
-    inputs = prompt_inputs(reports, run)
-    sendable = {r.report_id: r.prompt_text for r in inputs.itertuples() if r.prompt_text is not None}
-    server = connect(host)
-    described = describe_models(server, tags)
-    digests = {tag: about["digest"] for tag, about in described.items()}
-    cache = ResponseCache(cache_path)
-    workers = workers or run.workers
-
-    def asker(tag, which):
-        return Asker(server, cache, tag, digests[tag], which, run.options_for(tag, which), run.keep_alive,
-                     refresh, run.over_long)
-
-    summaries: list[AskSummary] = []
-    try:
-        rows = []
-        for tag in tags:
-            answers, summary = asker(tag, task).ask_all(sendable, workers)
-            summaries.append(summary)
-            rows += _stage1_rows(tag, inputs, answers)
-        labels = pd.DataFrame(rows, columns=LABEL_COLUMNS)
-
-        gated: list[str] = []
-        if locator and run.localization.gate in tags:
-            gate_says_yes = labels[(labels.model == run.localization.gate) & (labels.extravasation == "Yes")]
-            gated = gate_says_yes.report_id.tolist()
-            for tag in tags:
-                located, summary = asker(tag, locator).ask_all({i: sendable[i] for i in gated}, workers)
-                summaries.append(summary)
-                cells = {report_id: _locations_cell(answer) for report_id, answer in located.items()}
-                mine = labels.model == tag
-                labels.loc[mine, "locations"] = labels.loc[mine, "report_id"].map(cells).fillna("")
-    finally:
-        cache.close()
-
-    if len(tags) > 1:
-        labels = pd.concat([labels, majority_vote(labels, tags, gated)], ignore_index=True)
-    manifest = build_manifest(
-        run=run, tasks=[t for t in (task, locator) if t], tags=tags, described=described, server=server,
-        summaries=summaries, labels=labels, inputs=inputs, gated=gated, started=started, workers=workers,
-    )
+    labeler = Labeler(run, models, host, cache_path, refresh, workers)
+    inputs = prompt_inputs(reports.head(limit) if limit else reports, labeler.run)
+    stage1, first = labeler.stage1(inputs)
+    labels, gated, second = labeler.stage2(inputs, add_ensemble(stage1, labeler.tags))
+    manifest = record_stage(labeler.manifest(inputs, started), first + second, labels, gated)
     return labels, manifest
 
 
 def write_outputs(labels: pd.DataFrame, manifest: dict, out_dir: Path, cache_path: Path = RESPONSE_CACHE_FILE) -> list[Path]:
     """``labels.csv`` and ``manifest.json`` in ``out_dir``; every raw response as CSV beside the cache."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    labels_path = out_dir / "labels.csv"
-    labels[LABEL_COLUMNS].to_csv(labels_path, index=False)
-    os.chmod(labels_path, 0o600)  # labels sit beside report ids of private data
+    labels_path = write_table(labels[LABEL_COLUMNS], Path(out_dir) / "labels.csv")
+    return [labels_path, write_manifest(manifest, out_dir), export_responses(cache_path)]
+
+
+def export_responses(cache_path: Path = RESPONSE_CACHE_FILE) -> Path:
     cache = ResponseCache(cache_path)
     try:
-        responses_path = cache.export(Path(cache_path).with_suffix(".csv"))
+        return cache.export(Path(cache_path).with_suffix(".csv"))
     finally:
         cache.close()
-    return [labels_path, write_manifest(manifest, out_dir), responses_path]

@@ -35,9 +35,8 @@ def _package_versions() -> dict[str, str]:
 
 
 def build_manifest(*, run: Run, tasks: list[Task], tags: list[str], described: dict[str, dict], server: Server,
-                   summaries: list[AskSummary], labels: pd.DataFrame, inputs: pd.DataFrame, gated: list[str],
-                   started: datetime, workers: int) -> dict:
-    counts = labels.groupby("model", sort=False).extravasation.value_counts().unstack(fill_value=0)
+                   inputs: pd.DataFrame, started: datetime, workers: int) -> dict:
+    """What is known before any model answers; ``record_stage`` adds each stage's results."""
     return {
         "package": {"name": "extravasation-llm", "version": __version__},
         "run": run.model_dump(mode="json", by_alias=True),
@@ -61,21 +60,33 @@ def build_manifest(*, run: Run, tasks: list[Task], tags: list[str], described: d
             "python": sys.version.split()[0], "packages": _package_versions(),
         },
         "started_at": started.isoformat(),
-        "finished_at": datetime.now(timezone.utc).isoformat(),
         "reports": {
             "total": int(len(inputs)),
             "sent_to_models": int(inputs.prompt_text.notna().sum()),
-            "not_sent": inputs[inputs.prompt_text.isna()].reason.value_counts().to_dict(),
-            "impression_found_by": inputs.impression_method.value_counts().to_dict(),
-            "sent_to_stage_2": len(gated),
+            "not_sent": {k: int(v) for k, v in inputs[inputs.prompt_text.isna()].reason.value_counts().items()},
+            "impression_found_by": {k: int(v) for k, v in inputs.impression_method.value_counts().items()},
         },
-        "timing": [
-            {"model": s.model, "task": s.task, "asked": s.asked, "from_cache": s.from_cache,
-             "seconds": round(s.seconds, 3), "reports_per_second": s.per_second and round(s.per_second, 3)}
-            for s in summaries
-        ],
-        "counts": {model: {k: int(v) for k, v in row.items()} for model, row in counts.iterrows()},
+        "timing": [],
     }
+
+
+def record_stage(manifest: dict, summaries: list[AskSummary], labels: pd.DataFrame, gated: list[str] | None = None) -> dict:
+    """The manifest with a stage's timing and the counts of the labels so far."""
+    counts = labels.groupby("model", sort=False).extravasation.value_counts().unstack(fill_value=0)
+    manifest = {**manifest, "finished_at": datetime.now(timezone.utc).isoformat()}
+    manifest["timing"] = manifest["timing"] + [
+        {"model": s.model, "task": s.task, "asked": s.asked, "from_cache": s.from_cache,
+         "seconds": round(s.seconds, 3), "reports_per_second": s.per_second and round(s.per_second, 3)}
+        for s in summaries
+    ]
+    manifest["counts"] = {model: {k: int(v) for k, v in row.items()} for model, row in counts.iterrows()}
+    if gated is not None:
+        manifest["reports"] = {**manifest["reports"], "sent_to_stage_2": len(gated)}
+    return manifest
+
+
+def read_manifest(directory: Path) -> dict:
+    return json.loads((Path(directory) / "manifest.json").read_text())
 
 
 def write_manifest(manifest: dict, out_dir: Path) -> Path:

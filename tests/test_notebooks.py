@@ -1,29 +1,52 @@
-"""The notebooks run under papermill, as `make paper` runs them, on a small sample."""
+"""The numbered notebooks run under papermill in order, as `make paper` runs them, on a small sample."""
 
+import json
 import os
 import sys
 
 import jupytext
 import pandas as pd
 import papermill
+import pytest
 
 from analysis.config import NOTEBOOKS_DIR
 
+NOTEBOOKS = ["01_data", "02_stage1", "03_ensemble", "04_table1a", "05_localization", "06_figures"]
+SAMPLE = 8
 
-def test_stage1_notebook_labels_a_sample_and_writes_table1a(use_server, tmp_path, monkeypatch):
+
+@pytest.fixture
+def run_notebook(use_server, tmp_path, monkeypatch):
     monkeypatch.setenv("EXTRAVASATION_RESPONSE_CACHE", str(tmp_path / "responses.sqlite"))
     # The python3 kernel spec runs `python` from PATH: make it this environment's.
     monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
-    notebook = jupytext.read(NOTEBOOKS_DIR / "01_label_and_evaluate.py")
-    papermill.execute_notebook(
-        notebook,
-        tmp_path / "executed.ipynb",
-        parameters={"limit": 4, "labels_dir": str(tmp_path / "labels"), "figures_dir": str(tmp_path / "figures")},
-        kernel_name="python3",
-        progress_bar=False,
-    )
-    labels = pd.read_csv(tmp_path / "labels" / "labels.csv", dtype=str, keep_default_na=False)
-    assert labels.groupby("model").size().tolist() == [4, 4, 4, 4]
-    table = pd.read_csv(tmp_path / "figures" / "table1a.csv")
-    assert table.model.tolist() == ["qwen2.5-coder:1.5b", "qwen2.5-coder:0.5b", "smollm2:135m", "ensemble"]
-    assert (table.n == 4).all()
+
+    def run(name, **parameters):
+        papermill.execute_notebook(
+            jupytext.read(NOTEBOOKS_DIR / f"{name}.py"), tmp_path / f"{name}.ipynb",
+            parameters={"processed_dir": str(tmp_path / "processed"), **parameters},
+            kernel_name="python3", progress_bar=False,
+        )
+    return run
+
+
+def test_the_notebooks_run_in_order_and_each_writes_its_files(run_notebook, tmp_path):
+    processed, figures = tmp_path / "processed", tmp_path / "figures"
+    run_notebook("01_data", limit=SAMPLE)
+    assert len(pd.read_csv(processed / "inputs.csv")) == SAMPLE
+    run_notebook("02_stage1")
+    assert pd.read_csv(processed / "stage1.csv").groupby("model").size().tolist() == [SAMPLE] * 3
+    run_notebook("03_ensemble")
+    run_notebook("04_table1a", figures_dir=str(figures))
+    table1a = pd.read_csv(figures / "table1a.csv")
+    assert table1a.model.tolist() == ["qwen2.5-coder:1.5b", "qwen2.5-coder:0.5b", "smollm2:135m", "ensemble"]
+    assert (table1a.n == SAMPLE).all() and {"f1_lo", "f1_hi"} <= set(table1a.columns)
+    run_notebook("05_localization", figures_dir=str(figures))
+    labels = pd.read_csv(processed / "labels.csv", dtype=str, keep_default_na=False)
+    assert labels.groupby("model").size().tolist() == [SAMPLE] * 4
+    manifest = json.loads((processed / "manifest.json").read_text())
+    assert {t["task"] for t in manifest["timing"]} == {"extravasation_zeroshot", "extravasation_location"}
+    assert set(pd.read_csv(figures / "table1b.csv").location) >= {"bowel", "spleen", "liver", "kidney"}
+    run_notebook("06_figures", figures_dir=str(figures))
+    assert (figures / "figure1_pipeline.png").stat().st_size > 10_000
+    assert (processed / "reviewer_sheet.html").exists()

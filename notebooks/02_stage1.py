@@ -1,0 +1,55 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 2. Stage 1: does the impression describe active extravasation?
+#
+# Every model of the run answers the zero-shot prompt of the run's task file
+# (`analysis/tasks/`), as JSON constrained by the task's schema, with the
+# log-probabilities that give `p_yes`. Answers come from the response cache
+# (`data/interim/responses.sqlite`) whenever the same model was asked the
+# same question before: rerunning costs no model call, and editing the prompt
+# re-asks only what changed.
+#
+# With the embedded run the models are small CPU models: a working miniature
+# of the study's trio, not a substitute for it. Their numbers are not the paper's.
+
+# %% tags=["parameters"]
+run_name = "embedded"  # a run file in analysis/runs: embedded or paper
+processed_dir = ""  # this run's files; empty for data/processed/<run_name>
+
+# %%
+from datetime import datetime, timezone
+
+from analysis.config import PROCESSED_DIR, ROOT
+from analysis.labeling import Labeler, export_responses, read_inputs, write_table
+from analysis.manifest import record_stage, write_manifest
+
+out = ROOT / processed_dir if processed_dir else PROCESSED_DIR / run_name
+started = datetime.now(timezone.utc)
+inputs = read_inputs(out / "inputs.csv")
+labeler = Labeler(run_name)
+print(labeler.task.template)
+
+# %%
+stage1, summaries = labeler.stage1(inputs)
+write_table(stage1, out / "stage1.csv")
+write_manifest(record_stage(labeler.manifest(inputs, started), summaries, stage1), out)
+export_responses()
+stage1.groupby("model", sort=False).extravasation.value_counts().unstack(fill_value=0)
+
+# %% [markdown]
+# Labels that are not a clean model answer, and why.
+
+# %%
+stage1[stage1.reason != ""].groupby(["model", "reason"], sort=False).size().rename("reports").to_frame()

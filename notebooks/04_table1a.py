@@ -1,0 +1,52 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 4. Table 1A: stage-1 metrics with uncertainty
+#
+# `Yes` is positive; `No`, `Undefined` and invalid answers are negative,
+# and their counts stand beside the metrics. Intervals: percentile bootstrap
+# over reports, paired across models (settings in the run file). Beside the
+# table: paired differences between models, McNemar's test between each pair,
+# Fleiss' kappa across models.
+
+# %% tags=["parameters"]
+run_name = "embedded"  # a run file in analysis/runs: embedded or paper
+processed_dir = ""  # this run's files; empty for data/processed/<run_name>
+figures_dir = "figures"  # where the tables go
+
+# %%
+from analysis.config import PROCESSED_DIR, ROOT
+from analysis.data import read_truth
+from analysis.labeling import read_labels
+from analysis.metrics import table1a
+from analysis.specs import load_run
+from analysis.statistics import agreement_table, mcnemar_table, paired_differences
+from analysis.tables import write_statistics, write_table1a
+
+out = ROOT / processed_dir if processed_dir else PROCESSED_DIR / run_name
+bootstrap = load_run(run_name).bootstrap
+labels = read_labels(out / "stage1_ensemble.csv")
+truth = read_truth(out / "truth.csv")
+table = table1a(labels, truth, bootstrap.resamples, bootstrap.seed, bootstrap.confidence)
+write_table1a(table, ROOT / figures_dir)
+table[["model", "precision", "recall", "f1", "accuracy", "f1_lo", "f1_hi", "n", "n_undefined", "n_invalid", "auc"]]
+
+# %%
+differences = paired_differences(labels, truth, bootstrap.resamples, bootstrap.seed, bootstrap.confidence)
+mcnemar = mcnemar_table(labels, truth)
+write_statistics(differences, mcnemar, agreement_table(labels), ROOT / figures_dir)
+differences
+
+# %%
+mcnemar

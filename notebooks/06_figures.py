@@ -1,0 +1,81 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 6. Figures and the reviewer sheet
+#
+# Figure 1 (the pipeline, annotated with this run's counts), the confusion
+# matrices, a forest plot of F1 with intervals, the per-location heatmap and
+# the ROC curves from `p_yes`, as PNG and PDF under `figures/`. Nothing here
+# calls a model: changing a colour reruns this notebook only.
+#
+# The reviewer sheet lists every report where a model disagrees with the
+# ground truth or with another model, with its impression, each model's
+# answer, `p_yes` and raw response. It quotes reports, so it stays in the
+# run's git-ignored folder.
+
+# %% tags=["parameters"]
+run_name = "embedded"  # a run file in analysis/runs: embedded or paper
+processed_dir = ""  # this run's files; empty for data/processed/<run_name>
+figures_dir = "figures"  # where the figures go
+
+# %%
+import pandas as pd
+
+from analysis import figures
+from analysis.config import PROCESSED_DIR, RESPONSE_CACHE_FILE, ROOT
+from analysis.data import read_truth
+from analysis.labeling import read_inputs, read_labels
+from analysis.manifest import read_manifest
+from analysis.review import reviewer_sheet, write_reviewer_sheet
+from analysis.specs import load_run
+
+out = ROOT / processed_dir if processed_dir else PROCESSED_DIR / run_name
+figures_out = ROOT / figures_dir
+labels = read_labels(out / "labels.csv")
+truth = read_truth(out / "truth.csv")
+manifest = read_manifest(out)
+
+# %%
+figure1 = figures.pipeline_figure(manifest, labels)
+figures.save(figure1, figures_out, "figure1_pipeline")
+figure1
+
+# %%
+confusion = figures.confusion_matrices(labels, truth)
+figures.save(confusion, figures_out, "confusion_matrices")
+confusion
+
+# %%
+forest = figures.forest_plot(pd.read_csv(figures_out / "table1a.csv"))
+figures.save(forest, figures_out, "forest_f1")
+forest
+
+# %%
+heatmap = figures.location_heatmap(pd.read_csv(figures_out / "table1b.csv"))
+figures.save(heatmap, figures_out, "locations_f1")
+heatmap
+
+# %%
+roc = figures.roc_curves(labels, truth)
+figures.save(roc, figures_out, "roc_p_yes")
+roc
+
+# %% [markdown]
+# ## Reviewer sheet
+
+# %%
+sheet = reviewer_sheet(labels, truth, read_inputs(out / "inputs.csv"), RESPONSE_CACHE_FILE, load_run(run_name).task)
+paths = write_reviewer_sheet(sheet, out)
+print(f"{len(sheet)} reports listed: " + ", ".join(str(p) for p in paths))
+sheet.head(10)
