@@ -52,7 +52,7 @@ def prompt_inputs(reports: pd.DataFrame, run: Run) -> pd.DataFrame:
 def read_inputs(path: Path) -> pd.DataFrame:
     """``prompt_inputs`` as written to CSV, where a report not sent has an empty ``prompt_text``."""
     inputs = pd.read_csv(path, dtype=str, keep_default_na=False)
-    inputs["prompt_text"] = inputs.prompt_text.where(inputs.prompt_text != "", None)
+    inputs["prompt_text"] = pd.Series([text or None for text in inputs.prompt_text], index=inputs.index, dtype=object)
     return inputs
 
 
@@ -111,7 +111,7 @@ class Labeler:
 
     def stage1(self, inputs: pd.DataFrame) -> tuple[pd.DataFrame, list[AskSummary]]:
         """One row per report and model; reports not sent are ``Undefined`` with the reason."""
-        sendable = {r.report_id: r.prompt_text for r in inputs.itertuples() if r.prompt_text is not None}
+        sendable = {r.report_id: r.prompt_text for r in inputs.itertuples() if isinstance(r.prompt_text, str)}
         answers, summaries = self._ask(self.task, sendable)
         rows = []
         for tag in self.tags:

@@ -7,7 +7,7 @@ import pytest
 
 from analysis.config import DEMO_DIR, ROOT
 from analysis.impression import extract_impression
-from analysis.labeling import prompt_inputs
+from analysis.labeling import prompt_inputs, read_inputs, write_table
 from analysis.specs import load_run
 
 
@@ -120,3 +120,12 @@ def test_a_run_may_send_the_whole_report_when_there_is_no_impression():
     whole = prompt_inputs(reports, load_run("embedded").model_copy(update={"no_impression": "full_report"}))
     assert whole.prompt_text.tolist() == ["FINDINGS: splenic laceration.", "Normal.", None]
     assert whole.reason.tolist() == ["", "", "empty report"]
+
+
+def test_inputs_written_and_read_back_still_send_nothing_for_reports_without_an_impression(tmp_path):
+    reports = pd.DataFrame({"report_id": ["a", "b"], "report_text": ["FINDINGS: normal.", "IMPRESSION: Normal."]})
+    inputs = prompt_inputs(reports, load_run("embedded"))
+    write_table(inputs, tmp_path / "inputs.csv")
+    again = read_inputs(tmp_path / "inputs.csv")
+    assert again.prompt_text.tolist() == [None, "Normal."]
+    assert again.reason.tolist() == ["no impression section", ""]

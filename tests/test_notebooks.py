@@ -9,10 +9,12 @@ import pandas as pd
 import papermill
 import pytest
 
-from analysis.config import NOTEBOOKS_DIR
+from analysis.cache import ResponseCache
+from analysis.config import DEMO_DIR, NOTEBOOKS_DIR
 
-NOTEBOOKS = ["01_data", "02_stage1", "03_ensemble", "04_table1a", "05_localization", "06_figures"]
-SAMPLE = 8
+# Six demo reports, two of them without an impression (truncated; empty impression section).
+SAMPLE = ["DEMO-0001", "DEMO-0002", "DEMO-0003", "DEMO-0031", "DEMO-0061", "DEMO-0084"]
+WITHOUT_IMPRESSION = {"DEMO-0031": "no impression section", "DEMO-0061": "impression section is empty"}
 
 
 @pytest.fixture
@@ -30,20 +32,35 @@ def run_notebook(use_server, tmp_path, monkeypatch):
     return run
 
 
+def sample_files(tmp_path):
+    reports = pd.read_csv(DEMO_DIR / "reports.csv", dtype=str, keep_default_na=False)
+    truth = pd.read_csv(DEMO_DIR / "ground_truth.csv", dtype=str, keep_default_na=False)
+    reports[reports.report_id.isin(SAMPLE)].to_csv(tmp_path / "reports.csv", index=False)
+    truth[truth.report_id.isin(SAMPLE)].to_csv(tmp_path / "truth.csv", index=False)
+    return str(tmp_path / "reports.csv"), str(tmp_path / "truth.csv")
+
+
 def test_the_notebooks_run_in_order_and_each_writes_its_files(run_notebook, tmp_path):
     processed, figures = tmp_path / "processed", tmp_path / "figures"
-    run_notebook("01_data", limit=SAMPLE)
-    assert len(pd.read_csv(processed / "inputs.csv")) == SAMPLE
+    reports_file, truth_file = sample_files(tmp_path)
+    run_notebook("01_data", reports_file=reports_file, truth_file=truth_file)
+    assert len(pd.read_csv(processed / "inputs.csv")) == len(SAMPLE)
     run_notebook("02_stage1")
-    assert pd.read_csv(processed / "stage1.csv").groupby("model").size().tolist() == [SAMPLE] * 3
+    stage1 = pd.read_csv(processed / "stage1.csv", dtype=str, keep_default_na=False)
+    assert stage1.groupby("model").size().tolist() == [len(SAMPLE)] * 3
+    skipped = stage1[stage1.report_id.isin(WITHOUT_IMPRESSION)]
+    assert (skipped.extravasation == "Undefined").all()
+    assert (skipped.report_id.map(WITHOUT_IMPRESSION) == skipped.reason).all()
+    asked = ResponseCache(tmp_path / "responses.sqlite")
+    assert len(asked) == 3 * (len(SAMPLE) - len(WITHOUT_IMPRESSION))  # nothing asked about the two
     run_notebook("03_ensemble")
     run_notebook("04_table1a", figures_dir=str(figures))
     table1a = pd.read_csv(figures / "table1a.csv")
     assert table1a.model.tolist() == ["qwen2.5-coder:1.5b", "qwen2.5-coder:0.5b", "smollm2:135m", "ensemble"]
-    assert (table1a.n == SAMPLE).all() and {"f1_lo", "f1_hi"} <= set(table1a.columns)
+    assert (table1a.n == len(SAMPLE)).all() and {"f1_lo", "f1_hi"} <= set(table1a.columns)
     run_notebook("05_localization", figures_dir=str(figures))
     labels = pd.read_csv(processed / "labels.csv", dtype=str, keep_default_na=False)
-    assert labels.groupby("model").size().tolist() == [SAMPLE] * 4
+    assert labels.groupby("model").size().tolist() == [len(SAMPLE)] * 4
     manifest = json.loads((processed / "manifest.json").read_text())
     assert {t["task"] for t in manifest["timing"]} == {"extravasation_zeroshot", "extravasation_location"}
     assert set(pd.read_csv(figures / "table1b.csv").location) >= {"bowel", "spleen", "liver", "kidney"}
