@@ -42,6 +42,8 @@ STAGE2 := $(PROCESSED)/labels.csv $(FIGURES)/table1b.csv $(FIGURES)/table1b.md $
 	$(FIGURES)/table1a_vs_published.md $(FIGURES)/table1b_vs_published.md
 PLOTS := $(addprefix $(FIGURES)/,$(addsuffix .png,figure1_pipeline confusion_matrices forest_f1 locations_f1 roc_p_yes)) \
 	$(PROCESSED)/reviewer_sheet.html
+# Only the shipped demo run writes its results into README.md.
+README_RESULTS := $(if $(filter embedded/data/demo/reports.csv,$(RUN)/$(REPORTS)),True,False)
 PAPER_OUTPUTS := $(INPUTS) $(STAGE1) $(ENSEMBLE) $(TABLE1A) $(STAGE2) $(PLOTS)
 
 # Run notebooks/$(1).py with papermill (extra parameters in $(2)); the executed
@@ -96,7 +98,7 @@ $(STAGE2) &: notebooks/05_localization.py $(ENSEMBLE) $(FIGURES)/table1a.csv $(S
 	$(call run_notebook,05_localization,-p figures_dir $(FIGURES))
 
 $(PLOTS) &: notebooks/06_figures.py $(PROCESSED)/labels.csv $(FIGURES)/table1a.csv $(FIGURES)/table1b.csv analysis/figures.py analysis/review.py $(CORE)
-	$(call run_notebook,06_figures,-p figures_dir $(FIGURES))
+	$(call run_notebook,06_figures,-p figures_dir $(FIGURES) -p readme_results $(README_RESULTS))
 
 ## Run the test suite against the embedded server and real small models
 test: setup

@@ -28,6 +28,7 @@
 run_name = "embedded"  # a run file in analysis/runs: embedded or paper
 processed_dir = ""  # this run's files; empty for data/processed/<run_name>
 figures_dir = "figures"  # where the figures go
+readme_results = False  # rewrite README.md's results section from this run (the demo run only)
 
 # %%
 import pandas as pd
@@ -37,6 +38,7 @@ from analysis.config import PROCESSED_DIR, RESPONSE_CACHE_FILE, ROOT
 from analysis.data import read_truth
 from analysis.labeling import read_inputs, read_labels
 from analysis.manifest import read_manifest
+from analysis.readme import update_readme
 from analysis.review import reviewer_sheet, write_reviewer_sheet
 from analysis.specs import load_run
 
@@ -79,3 +81,7 @@ sheet = reviewer_sheet(labels, truth, read_inputs(out / "inputs.csv"), RESPONSE_
 paths = write_reviewer_sheet(sheet, out)
 print(f"{len(sheet)} reports listed: " + ", ".join(str(p) for p in paths))
 sheet.head(10)
+
+# %%
+if readme_results:
+    print("README.md results section", "updated" if update_readme(figures_out, manifest) else "unchanged")
