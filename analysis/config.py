@@ -35,6 +35,12 @@ MODELS_DIR = Path(os.environ.get("EXTRAVASATION_MODELS_DIR", CACHE_HOME / "model
 DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
 
 
+def run_dir(run_name: str, processed_dir: str = "") -> Path:
+    """Where a run's labels and intermediate files go: ``processed_dir`` (relative to the
+    repository) if given, else ``data/processed/<run_name>``."""
+    return ROOT / processed_dir if processed_dir else PROCESSED_DIR / run_name
+
+
 def ollama_host() -> str:
     """The LLM server the pipeline talks to, as the official client reads it."""
     return os.environ.get("OLLAMA_HOST") or DEFAULT_OLLAMA_HOST

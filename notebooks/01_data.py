@@ -28,12 +28,12 @@ limit = 0  # only the first N reports; 0 for all
 processed_dir = ""  # where this run's files go; empty for data/processed/<run_name>
 
 # %%
-from analysis.config import PROCESSED_DIR, ROOT
+from analysis.config import ROOT, run_dir
 from analysis.data import read_reports, read_truth
 from analysis.labeling import prompt_inputs, write_table
 from analysis.specs import load_run
 
-out = ROOT / processed_dir if processed_dir else PROCESSED_DIR / run_name
+out = run_dir(run_name, processed_dir)
 reports = read_reports(ROOT / reports_file, id_column=id_column, text_column=text_column)
 if limit:
     reports = reports.head(limit)

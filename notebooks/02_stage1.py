@@ -31,11 +31,11 @@ processed_dir = ""  # this run's files; empty for data/processed/<run_name>
 # %%
 from datetime import datetime, timezone
 
-from analysis.config import PROCESSED_DIR, ROOT
+from analysis.config import run_dir
 from analysis.labeling import Labeler, export_responses, read_inputs, write_table
 from analysis.manifest import record_stage, write_manifest
 
-out = ROOT / processed_dir if processed_dir else PROCESSED_DIR / run_name
+out = run_dir(run_name, processed_dir)
 started = datetime.now(timezone.utc)
 inputs = read_inputs(out / "inputs.csv")
 labeler = Labeler(run_name)

@@ -23,11 +23,11 @@ run_name = "embedded"  # a run file in analysis/runs: embedded or paper
 processed_dir = ""  # this run's files; empty for data/processed/<run_name>
 
 # %%
-from analysis.config import PROCESSED_DIR, ROOT
+from analysis.config import run_dir
 from analysis.labeling import add_ensemble, read_labels, write_table
 from analysis.statistics import agreement_table
 
-out = ROOT / processed_dir if processed_dir else PROCESSED_DIR / run_name
+out = run_dir(run_name, processed_dir)
 stage1 = read_labels(out / "stage1.csv")
 models = list(stage1.model.unique())
 labels = add_ensemble(stage1, models)

@@ -26,7 +26,7 @@ processed_dir = ""  # this run's files; empty for data/processed/<run_name>
 figures_dir = "figures"  # where the tables go
 
 # %%
-from analysis.config import PROCESSED_DIR, ROOT
+from analysis.config import ROOT, run_dir
 from analysis.data import read_truth
 from analysis.labeling import read_labels
 from analysis.metrics import table1a
@@ -34,7 +34,7 @@ from analysis.specs import load_run
 from analysis.statistics import agreement_table, mcnemar_table, paired_differences
 from analysis.tables import write_statistics, write_table1a
 
-out = ROOT / processed_dir if processed_dir else PROCESSED_DIR / run_name
+out = run_dir(run_name, processed_dir)
 bootstrap = load_run(run_name).bootstrap
 labels = read_labels(out / "stage1_ensemble.csv")
 truth = read_truth(out / "truth.csv")

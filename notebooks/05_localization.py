@@ -28,14 +28,14 @@ figures_dir = "figures"  # where the tables go
 # %%
 import pandas as pd
 
-from analysis.config import PROCESSED_DIR, ROOT
+from analysis.config import ROOT, run_dir
 from analysis.data import read_truth
 from analysis.labeling import LABEL_COLUMNS, Labeler, export_responses, read_inputs, read_labels, write_table
 from analysis.manifest import read_manifest, record_stage, write_manifest
 from analysis.metrics import table1b
 from analysis.tables import write_comparisons, write_table1b
 
-out = ROOT / processed_dir if processed_dir else PROCESSED_DIR / run_name
+out = run_dir(run_name, processed_dir)
 labeler = Labeler(run_name)
 print(labeler.locator.template)
 

@@ -34,7 +34,7 @@ readme_results = False  # rewrite README.md's results section from this run (the
 import pandas as pd
 
 from analysis import figures
-from analysis.config import PROCESSED_DIR, RESPONSE_CACHE_FILE, ROOT
+from analysis.config import RESPONSE_CACHE_FILE, ROOT, run_dir
 from analysis.data import read_truth
 from analysis.labeling import read_inputs, read_labels
 from analysis.manifest import read_manifest
@@ -42,7 +42,7 @@ from analysis.readme import update_readme
 from analysis.review import reviewer_sheet, write_reviewer_sheet
 from analysis.specs import load_run
 
-out = ROOT / processed_dir if processed_dir else PROCESSED_DIR / run_name
+out = run_dir(run_name, processed_dir)
 figures_out = ROOT / figures_dir
 labels = read_labels(out / "labels.csv")
 truth = read_truth(out / "truth.csv")
