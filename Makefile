@@ -97,7 +97,7 @@ $(TABLE1A) &: notebooks/04_table1a.py $(ENSEMBLE) $(PROCESSED)/truth.csv analysi
 $(STAGE2) &: notebooks/05_localization.py $(ENSEMBLE) $(FIGURES)/table1a.csv $(STAGE2_TASK) $(ASKING) analysis/metrics.py analysis/tables.py analysis/published.yaml $(CORE)
 	$(call run_notebook,05_localization,-p figures_dir $(FIGURES))
 
-$(PLOTS) &: notebooks/06_figures.py $(PROCESSED)/labels.csv $(FIGURES)/table1a.csv $(FIGURES)/table1b.csv analysis/figures.py analysis/review.py $(CORE)
+$(PLOTS) &: notebooks/06_figures.py $(PROCESSED)/labels.csv $(FIGURES)/table1a.csv $(FIGURES)/table1b.csv analysis/figures.py analysis/review.py analysis/readme.py $(CORE)
 	$(call run_notebook,06_figures,-p figures_dir $(FIGURES) -p readme_results $(README_RESULTS))
 
 ## Run the test suite against the embedded server and real small models

@@ -6,8 +6,6 @@ between them is replaced, nothing else is touched.
 
 from pathlib import Path
 
-import pandas as pd
-
 from analysis.config import ROOT
 
 START = "<!-- results:start (written by `make paper` from figures/; do not edit) -->"
@@ -19,13 +17,10 @@ def results_section(figures_dir: Path, manifest: dict) -> str:
     table1a = (figures_dir / "table1a.md").read_text().strip()
     table1b = (figures_dir / "table1b.md").read_text().strip()
     run = manifest["run"]
-    timing = pd.DataFrame(manifest["timing"])
-    seconds = timing.groupby("task", sort=False).seconds.sum()
     lines = [
         START,
         f"Run `{run['name']}` ({run['description']}) on {manifest['reports']['total']} reports, "
-        f"server `{manifest['server']['version']}`, finished {manifest['finished_at'][:19]} UTC. "
-        f"Model time: " + ", ".join(f"{task} {value / 60:.1f} min" for task, value in seconds.items()) + ".",
+        f"server `{manifest['server']['version']}`, finished {manifest['finished_at'][:19]} UTC.",
         "",
         "**Table 1A** (stage 1, `Yes` vs the rest; 95% bootstrap intervals):",
         "",

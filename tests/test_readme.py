@@ -9,7 +9,6 @@ MANIFEST = {
     "reports": {"total": 300, "sent_to_stage_2": 120},
     "server": {"version": "test server"},
     "finished_at": "2026-11-27T10:00:00+00:00",
-    "timing": [{"task": "extravasation_zeroshot", "seconds": 600.0}, {"task": "extravasation_location", "seconds": 120.0}],
 }
 
 
@@ -22,7 +21,7 @@ def test_only_the_marked_section_is_replaced(tmp_path):
     text = readme.read_text()
     assert text.startswith("# Title\n\nIntro.\n\n") and text.endswith(f"{END}\n\nAfter.\n")
     assert "old numbers" not in text and "0.912 (0.874–0.945)" in text and "| spleen | 0.800 |" in text
-    assert "extravasation_zeroshot 10.0 min" in text and "120 reports went to stage 2" in text
+    assert "on 300 reports" in text and "120 reports went to stage 2" in text
     assert not update_readme(tmp_path, MANIFEST, readme)  # unchanged tables: unchanged file
 
 
