@@ -15,6 +15,7 @@ SETUP_STAMP := $(VENV)/.setup-done
 CACHE_HOME ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/extravasation-llm
 WHEELHOUSE := $(CACHE_HOME)/wheels
 LLAMA_CPP_VERSION := 0.3.36
+MEDSPACY_VERSION := 1.3.1
 # LLaVA is not used; skipping it shortens the build by about a third.
 LLAMA_CPP_CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
 
@@ -73,6 +74,9 @@ $(SETUP_STAMP): pyproject.toml analysis/models.yaml
 	  CMAKE_ARGS="$(LLAMA_CPP_CMAKE_ARGS)" $(BIN)/python -m pip wheel --quiet --no-deps -w $(WHEELHOUSE) llama-cpp-python==$(LLAMA_CPP_VERSION); \
 	fi
 	$(BIN)/python -m pip install --quiet --find-links $(WHEELHOUSE) -e '.[test]'
+	@# medspaCy's metadata caps spaCy below 3.8, whose thinc needs numpy<2; its rule
+	@# components work with the pinned spaCy 3.8, so it is installed without its pins.
+	$(BIN)/python -m pip install --quiet --no-deps medspacy==$(MEDSPACY_VERSION)
 	$(BIN)/python -m analysis provision
 	touch $@
 
