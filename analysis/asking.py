@@ -19,12 +19,11 @@ from tqdm.auto import tqdm
 
 from analysis.cache import ResponseCache, cache_key
 from analysis.client import Server
+from analysis.data import POSITIVE, UNDEFINED
 from analysis.specs import Task
 
 # Enough alternatives that every allowed answer's first token is among them.
 TOP_LOGPROBS = 20
-POSITIVE = "Yes"
-UNDEFINED = "Undefined"
 # Room the chat template adds around the messages (role markers, a default system prompt).
 TEMPLATE_ALLOWANCE_TOKENS = 64
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 LABELS = ("Yes", "No", "Undefined")
+POSITIVE, UNDEFINED = "Yes", "Undefined"  # the guideline's positive class, and the label of no decision
 LOCATIONS = ("bowel", "liver", "spleen", "kidney", "abdominal wall", "gluteal/thigh", "retroperitoneal", "other")
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 

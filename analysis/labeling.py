@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.asking import UNDEFINED, Asker, AskSummary
+from analysis.asking import Asker, AskSummary
 from analysis.cache import ResponseCache
 from analysis.client import connect, describe_models
 from analysis.config import RESPONSE_CACHE_FILE
+from analysis.data import UNDEFINED
 from analysis.ensemble import ENSEMBLE, majority_vote
 from analysis.impression import extract_impression
 from analysis.manifest import build_manifest, record_stage, write_manifest

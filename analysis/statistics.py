@@ -28,11 +28,10 @@ import pandas as pd
 from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
 
-from analysis.data import LABELS, DataError
+from analysis.data import LABELS, POSITIVE, DataError
 from analysis.ensemble import ENSEMBLE
 from analysis.specs import Bootstrap
 
-POSITIVE = "Yes"
 DEFAULT_BOOTSTRAP = Bootstrap()  # the run file's defaults, for callers that pass none
 BINARY_METRICS = ("precision", "recall", "f1", "accuracy")
 
