@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 
 from analysis.cache import ResponseCache, cache_key
 from analysis.client import Server
-from analysis.data import POSITIVE, UNDEFINED
+from analysis.data import POSITIVE
 from analysis.specs import Task
 
 # Enough alternatives that every allowed answer's first token is among them.
