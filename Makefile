@@ -34,6 +34,8 @@ STAGE2_TASK := analysis/tasks/$(shell sed -n '/^localization:/,/^[a-z]/s/^  task
 # Code every stage reads; each stage adds the modules it calls.
 CORE := analysis/__init__.py analysis/config.py analysis/data.py analysis/specs.py $(RUN_FILE)
 ASKING := analysis/asking.py analysis/cache.py analysis/client.py analysis/labeling.py analysis/manifest.py analysis/ensemble.py
+# The rule-based baseline labels in stage 1, beside the models.
+BASELINE := analysis/baseline.py $(wildcard analysis/rules/*.yaml)
 
 INPUTS := $(PROCESSED)/inputs.csv $(PROCESSED)/truth.csv
 STAGE1 := $(PROCESSED)/stage1.csv
@@ -89,7 +91,7 @@ paper: setup
 $(INPUTS) &: notebooks/01_data.py $(REPORTS) $(TRUTH) analysis/impression.py analysis/labeling.py $(CORE)
 	$(call run_notebook,01_data,-p reports_file $(REPORTS) -p truth_file $(TRUTH) -p id_column $(ID_COLUMN) -p text_column $(TEXT_COLUMN))
 
-$(STAGE1): notebooks/02_stage1.py $(PROCESSED)/inputs.csv $(STAGE1_TASK) $(ASKING) $(CORE)
+$(STAGE1): notebooks/02_stage1.py $(PROCESSED)/inputs.csv $(STAGE1_TASK) $(ASKING) $(BASELINE) $(CORE)
 	$(call run_notebook,02_stage1,)
 
 $(ENSEMBLE): notebooks/03_ensemble.py $(STAGE1) analysis/ensemble.py analysis/statistics.py $(CORE)

@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     label.add_argument("--text-column", default="report_text", help="column of report texts (default: report_text)")
     label.add_argument("--out", type=Path, required=True, help="folder for labels.csv")
     label.add_argument("--run", default="embedded", help="run file name in analysis/runs (default: embedded)")
-    label.add_argument("--models", nargs="+", help="only these model tags of the run")
+    label.add_argument("--models", nargs="+", help="only these model tags of the run; `rules` is the rule-based baseline (needs no server)")
     label.add_argument("--limit", type=int, help="only the first N reports")
     label.add_argument("--cache", type=Path, default=RESPONSE_CACHE_FILE, help="response cache (SQLite)")
     label.add_argument("--refresh", action="store_true", help="ask again even what the cache has answered")

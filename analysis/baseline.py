@@ -1,7 +1,8 @@
 """A rule-based baseline: medspaCy target rules and ConText, to compare the LLMs with.
 
-The rules are data, in ``analysis/rules/extravasation.yaml`` (with a version
-recorded as ``RULES_VERSION``). The pipeline is a blank spaCy English pipeline
+The rules are data, in ``analysis/rules/<name>.yaml`` (a run file's
+``baseline`` names one), each with a version that the run's manifest
+records. The pipeline is a blank spaCy English pipeline
 with medspaCy's PyRuSH sentence splitter, its target matcher and ConText: no
 model is downloaded.
 
@@ -33,6 +34,7 @@ mention with none takes the sites of its sentence. The label's locations are
 the union over its positive mentions, in ``LOCATIONS`` order.
 """
 
+import copy
 import functools
 import math
 import re
@@ -46,8 +48,10 @@ import yaml
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from analysis.data import LABELS, LOCATIONS
+from analysis.config import RULES_DIR
+from analysis.data import BASELINE, LABELS, LOCATIONS
 from analysis.labeling import LABEL_COLUMNS
+from analysis.specs import SpecError
 
 try:
     import medspacy  # noqa: F401  registers the medspacy_* pipeline components
@@ -60,8 +64,7 @@ except ModuleNotFoundError as error:
         "medspaCy is installed apart from the package's dependencies: pip install --no-deps medspacy==1.3.1"
     ) from error
 
-RULES_FILE = Path(__file__).resolve().parent / "rules" / "extravasation.yaml"
-MODEL_NAME = "rules"
+RULES_FILE = RULES_DIR / "extravasation.yaml"
 YES, NO, UNDEFINED = LABELS
 TARGET_LABEL = "EXTRAVASATION"
 HEDGED = "POSSIBLE_EXISTENCE"
@@ -123,7 +126,7 @@ RULES_SCHEMA = {
 }
 
 
-class RuleError(ValueError):
+class RuleError(SpecError):
     """A rule file is missing or cannot be used; the message names the file."""
 
 
@@ -131,6 +134,7 @@ class RuleError(ValueError):
 class Rules:
     path: Path
     version: str
+    spec: dict  # the file's content, for with_added_rules
     addendum_header: re.Pattern
     findings_header: re.Pattern
     item_break: re.Pattern
@@ -166,6 +170,20 @@ def read_rules(path: Path = RULES_FILE) -> Rules:
         raise RuleError(f"{path}: cannot read the rule file ({error.strerror or error})") from error
     except yaml.YAMLError as error:
         raise RuleError(f"{path}: not valid YAML: {error}") from error
+    return rules_from_spec(spec, path)
+
+
+def load_rules(name: str) -> Rules:
+    """The rule file ``analysis/rules/<name>.yaml``, as a run file names it."""
+    path = RULES_DIR / f"{name}.yaml"
+    if not path.is_file():
+        available = sorted(p.stem for p in RULES_DIR.glob("*.yaml"))
+        raise RuleError(f"{path}: no such rule file; available: {', '.join(available)}")
+    return read_rules(path)
+
+
+def rules_from_spec(spec: dict, path: Path) -> Rules:
+    """Rules from a rule file's content (``path`` names it in errors)."""
     try:
         jsonschema.validate(spec, RULES_SCHEMA)
     except jsonschema.ValidationError as error:
@@ -186,12 +204,23 @@ def read_rules(path: Path = RULES_FILE) -> Rules:
             rule = ConTextRule(literal, SITE_PREFIX + location, pattern=pattern, direction="BIDIRECTIONAL")
             site_of_category[rule.category] = location
             context.append(rule)
-    return Rules(path, spec["version"], targets=targets, context=tuple(context), site_of_category=site_of_category,
-                 **sections)
+    return Rules(path, spec["version"], spec=spec, targets=targets, context=tuple(context),
+                 site_of_category=site_of_category, **sections)
+
+
+def with_added_rules(rules: Rules, *, targets: list = (), context: list = (), sites: dict | None = None,
+                     version: str | None = None) -> Rules:
+    """``rules`` and more, written as in the rule file: try a rule in a notebook before adding it to the file."""
+    spec = copy.deepcopy(rules.spec)
+    spec["targets"] += list(targets)
+    spec["context"] += list(context)
+    for location, phrases in (sites or {}).items():
+        spec["sites"].setdefault(location, []).extend(phrases)
+    spec["version"] = version or f"{spec['version']}+trial"
+    return rules_from_spec(spec, rules.path)
 
 
 RULES = read_rules()
-RULES_VERSION = RULES.version
 
 
 @functools.cache
@@ -266,7 +295,7 @@ def label_with_rules(inputs: pd.DataFrame, rules: Rules = RULES) -> pd.DataFrame
     """
     rows = []
     for report in inputs.itertuples(index=False):
-        row = {"report_id": report.report_id, "model": MODEL_NAME, "p_yes": math.nan}
+        row = {"report_id": report.report_id, "model": BASELINE, "p_yes": math.nan}
         if isinstance(report.prompt_text, str) and report.prompt_text.strip():
             label = label_impression(report.prompt_text, rules)
             row |= {"extravasation": label.extravasation, "locations": ";".join(label.locations), "reason": ""}

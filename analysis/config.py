@@ -22,6 +22,7 @@ NOTEBOOKS_DIR = ROOT / "notebooks"
 
 TASKS_DIR = PACKAGE_DIR / "tasks"
 RUNS_DIR = PACKAGE_DIR / "runs"
+RULES_DIR = PACKAGE_DIR / "rules"  # rule files of the rule-based baseline
 MODEL_REGISTRY_FILE = PACKAGE_DIR / "models.yaml"
 PUBLISHED_FILE = PACKAGE_DIR / "published.yaml"  # the study's Tables 1A and 1B
 

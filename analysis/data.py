@@ -13,6 +13,8 @@ import pandas as pd
 
 LABELS = ("Yes", "No", "Undefined")
 POSITIVE, UNDEFINED = "Yes", "Undefined"  # the guideline's positive class, and the label of no decision
+# The rule-based baseline's name in the labels' model column: compared with the models, never voted with them.
+BASELINE = "rules"
 LOCATIONS = ("bowel", "liver", "spleen", "kidney", "abdominal wall", "gluteal/thigh", "retroperitoneal", "other")
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 

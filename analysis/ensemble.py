@@ -6,6 +6,9 @@ each), the ensemble says ``Undefined`` with the reason ``no majority``. Its
 ``p_yes`` is the mean of the models' ``p_yes``, a continuous score for ROC
 curves.
 
+The rule-based baseline (model ``rules``) does not vote: it is what the
+models are compared with.
+
 Stage 2: a site is an ensemble location when more than half of the models
 name it, on the reports that went to stage 2.
 """
@@ -14,9 +17,14 @@ from collections import Counter
 
 import pandas as pd
 
-from analysis.data import LOCATIONS, split_locations
+from analysis.data import BASELINE, LOCATIONS, split_locations
 
 ENSEMBLE = "ensemble"
+
+
+def voters(labels: pd.DataFrame) -> list[str]:
+    """The models that answered themselves and vote, in the order of ``labels``: all but the ensemble and the baseline."""
+    return [model for model in labels.model.unique() if model not in (ENSEMBLE, BASELINE)]
 
 
 def vote(answers: list[str]) -> tuple[str, str]:

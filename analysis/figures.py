@@ -26,7 +26,7 @@ from matplotlib.text import Text
 from matplotlib.transforms import Affine2D
 from sklearn.metrics import roc_curve
 
-from analysis.data import LABELS, LOCATIONS, split_locations
+from analysis.data import BASELINE, LABELS, LOCATIONS, split_locations
 from analysis.ensemble import ENSEMBLE
 from analysis.metrics import roc_auc
 from analysis.specs import load_run
@@ -35,9 +35,10 @@ from analysis.tables import with_interval
 
 PAGE_WIDTH_IN = 7.2  # the text width of a journal page
 PNG_DPI = 200
-# Okabe–Ito colours stay distinct for colour-blind readers; the ensemble is always black.
+# Okabe–Ito colours stay distinct for colour-blind readers; the ensemble is always black, the baseline grey.
 MODEL_COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
-ENSEMBLE_COLOR = "black"
+FIXED_COLORS = {ENSEMBLE: "black", BASELINE: "0.5"}
+MARKERS = {ENSEMBLE: "D", BASELINE: "s"}
 HEATMAP = matplotlib.colormaps["Blues"].with_extremes(bad="0.93")  # bad: cells without a value
 
 # Figure 1 geometry, in inches and points.
@@ -67,7 +68,7 @@ def save(figure: Figure, out_dir: Path, stem: str) -> list[Path]:
 
 def _model_colors(models) -> dict[str, str]:
     others = itertools.cycle(MODEL_COLORS)
-    return {model: ENSEMBLE_COLOR if model == ENSEMBLE else next(others) for model in models}
+    return {model: FIXED_COLORS.get(model) or next(others) for model in models}
 
 
 # Figure 1: the pipeline ------------------------------------------------------------------------------------------
@@ -223,6 +224,8 @@ def _location_lines(labels: pd.DataFrame, source: str, located: int, voted: bool
 def pipeline_figure(manifest: dict, labels: pd.DataFrame) -> Figure:
     """Figure 1: reports → impression → stage-1 prompt → models → answers → ensemble → stage 2 → locations.
 
+    The rule-based baseline, when the run has one, sits in a box of its own at the bottom.
+
     Every box carries this run's counts: from the manifest (reports, impressions,
     prompts, answers per model, stage-2 reports) and from ``labels`` (reports
     without a majority, sites the ensemble names). Stage 2 hangs under the gate
@@ -321,6 +324,16 @@ def pipeline_figure(manifest: dict, labels: pd.DataFrame) -> Figure:
             diagram.down(ensemble, locations)
         bottom = max(stage2_box.bottom, locations.bottom)
 
+    baseline = manifest.get("baseline")
+    if baseline and BASELINE in counts:
+        sites = _location_lines(labels, BASELINE, counts[BASELINE].get("Yes", 0), voted=False)
+        box = diagram.box(MARGIN_IN, bottom + ROW_GAP_IN, full_width,
+                          f"For comparison, not in the ensemble: rule-based baseline '{BASELINE}' "
+                          f"(medspaCy ConText, {baseline['rule_file']} v{baseline['version']})",
+                          [f"on the same impressions: {_answer_counts(counts[BASELINE])}",
+                           f"sites of its Yes reports: {sites[0]}"], fill="#F2F2F2")
+        bottom = box.bottom
+
     return diagram.finish(bottom + MARGIN_IN)
 
 
@@ -410,7 +423,7 @@ def forest_plot(table1a: pd.DataFrame) -> Figure:
                                 elinewidth=1.4, capsize=3)
             for artist in (*bar.lines[1], *bar.lines[2]):
                 artist.set_clip_on(False)  # a cap at 0 or 1 would otherwise be cut in half
-            axes.plot(value, y, "D" if row["model"] == ENSEMBLE else "o", color=color, markersize=6, clip_on=False)
+            axes.plot(value, y, MARKERS.get(row["model"], "o"), color=color, markersize=6, clip_on=False)
         axes.set_xlim(0, 1)
         axes.set_xlabel(name)
         axes.grid(axis="x", color="0.9")
@@ -474,7 +487,8 @@ def roc_curves(labels: pd.DataFrame, truth: pd.DataFrame) -> Figure:
     """ROC of ``p_yes`` against truth == Yes per model, over the reports that have a ``p_yes``.
 
     The legend gives each model's AUC and how many reports it is computed on;
-    a model whose scored reports hold one class has no curve ("AUC n/a").
+    a model whose scored reports hold one class has no curve ("AUC n/a"). A
+    model with no score at all (the rule-based baseline) is left out.
     """
     by_model = paired_labels(labels, truth)
     actual = is_positive(truth.extravasation)
@@ -485,6 +499,8 @@ def roc_curves(labels: pd.DataFrame, truth: pd.DataFrame) -> Figure:
     for model, answers in by_model.items():
         scores = pd.to_numeric(answers.p_yes, errors="coerce").to_numpy(dtype=float)
         scored = ~np.isnan(scores)
+        if not scored.any():
+            continue
         auc = roc_auc(scores, actual)
         label = f"{model}: AUC {'n/a' if np.isnan(auc) else f'{auc:.3f}'} ({scored.sum()} of {len(scores)} scored)"
         if np.isnan(auc):

@@ -12,6 +12,7 @@ The notebooks run the stages one at a time (``Labeler.stage1``,
 """
 
 import os
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -21,8 +22,8 @@ from analysis.asking import Asker, AskSummary
 from analysis.cache import ResponseCache
 from analysis.client import connect, describe_models
 from analysis.config import RESPONSE_CACHE_FILE
-from analysis.data import UNDEFINED
-from analysis.ensemble import ENSEMBLE, majority_vote
+from analysis.data import BASELINE, UNDEFINED
+from analysis.ensemble import ENSEMBLE, majority_vote, voters
 from analysis.impression import extract_impression
 from analysis.manifest import build_manifest, record_stage, write_manifest
 from analysis.specs import Run, SpecError, load_run, load_task
@@ -80,12 +81,15 @@ class Labeler:
         self.run = load_run(run) if isinstance(run, str) else run
         self.task = load_task(self.run.task)
         self.locator = load_task(self.run.localization.task) if self.run.localization else None
-        self.tags = models or self.run.tags
-        unknown = [t for t in self.tags if t not in self.run.tags]
+        chosen = models or self.run.labelers
+        unknown = [t for t in chosen if t not in self.run.labelers]
         if unknown:
-            raise SpecError(f"run '{self.run.name}' has no model(s) {unknown}; its models: {self.run.tags}")
-        self.server = connect(host)
-        self.described = describe_models(self.server, self.tags)
+            raise SpecError(f"run '{self.run.name}' has no model(s) {unknown}; its models: {self.run.labelers}")
+        self.tags = [t for t in chosen if t != BASELINE]
+        self.rules = _load_baseline(self.run.baseline) if BASELINE in chosen else None
+        # The rule-based baseline alone needs no LLM server.
+        self.server = connect(host) if self.tags else None
+        self.described = describe_models(self.server, self.tags) if self.tags else {}
         self.cache_path, self.refresh = cache_path, refresh
         self.workers = workers or self.run.workers
 
@@ -95,7 +99,8 @@ class Labeler:
 
     def manifest(self, inputs: pd.DataFrame, started: datetime) -> dict:
         return build_manifest(run=self.run, tasks=self.tasks, tags=self.tags, described=self.described,
-                              server=self.server, inputs=inputs, started=started, workers=self.workers)
+                              server=self.server, inputs=inputs, started=started, workers=self.workers,
+                              rules=self.rules)
 
     def _ask(self, task, texts: dict[str, str]) -> tuple[dict[str, dict], list[AskSummary]]:
         cache = ResponseCache(self.cache_path)
@@ -111,7 +116,10 @@ class Labeler:
             cache.close()
 
     def stage1(self, inputs: pd.DataFrame) -> tuple[pd.DataFrame, list[AskSummary]]:
-        """One row per report and model; reports not sent are ``Undefined`` with the reason."""
+        """One row per report and model, then the baseline's; reports not sent are ``Undefined`` with the reason.
+
+        The baseline's rows carry their sites already: its stage 2 is the same pass.
+        """
         sendable = {r.report_id: r.prompt_text for r in inputs.itertuples() if isinstance(r.prompt_text, str)}
         answers, summaries = self._ask(self.task, sendable)
         rows = []
@@ -124,7 +132,20 @@ class Labeler:
                 else:
                     row |= {"extravasation": answer.value or UNDEFINED, "p_yes": answer.p_yes, "reason": answer.reason}
                 rows.append(row)
-        return pd.DataFrame(rows, columns=LABEL_COLUMNS), summaries
+        labels = pd.DataFrame(rows, columns=LABEL_COLUMNS)
+        if self.rules:
+            baseline, summary = self._label_with_rules(inputs)
+            labels = pd.concat([labels, baseline], ignore_index=True)
+            summaries.append(summary)
+        return labels, summaries
+
+    def _label_with_rules(self, inputs: pd.DataFrame) -> tuple[pd.DataFrame, AskSummary]:
+        from analysis.baseline import label_with_rules
+
+        started = time.perf_counter()
+        labels = label_with_rules(inputs, self.rules)
+        return labels, AskSummary(BASELINE, f"rules {self.run.baseline} v{self.rules.version}",
+                                  asked=len(inputs), from_cache=0, seconds=time.perf_counter() - started)
 
     def gated(self, labels: pd.DataFrame) -> list[str]:
         """The reports stage 2 asks about: those the gate model called Yes."""
@@ -144,16 +165,26 @@ class Labeler:
             mine = labels.model == tag
             labels.loc[mine, "locations"] = labels.loc[mine, "report_id"].map(cells).fillna("")
         if ENSEMBLE in set(labels.model):
-            members = labels[labels.model != ENSEMBLE]
-            labels = pd.concat([members, majority_vote(members, self.tags, gated)], ignore_index=True)
+            voted = majority_vote(labels[labels.model.isin(self.tags)], self.tags, gated)
+            labels = labels.copy()
+            labels.loc[labels.model == ENSEMBLE, "locations"] = (
+                labels.loc[labels.model == ENSEMBLE, "report_id"].map(voted.set_index("report_id").locations).fillna(""))
         return labels, gated, summaries
 
 
-def add_ensemble(labels: pd.DataFrame, models: list[str]) -> pd.DataFrame:
-    """The models' labels followed by the ensemble's, when there is more than one model."""
+def _load_baseline(name: str):
+    from analysis.baseline import load_rules  # medspaCy and spaCy load only when the baseline runs
+
+    return load_rules(name)
+
+
+def add_ensemble(labels: pd.DataFrame) -> pd.DataFrame:
+    """The models' labels, the ensemble's when there is more than one model, then the baseline's."""
+    models = voters(labels)
     if len(models) < 2:
         return labels
-    return pd.concat([labels, majority_vote(labels, models)], ignore_index=True)
+    members = labels[labels.model.isin(models)]
+    return pd.concat([members, majority_vote(members, models), labels[~labels.model.isin(models)]], ignore_index=True)
 
 
 def label_reports(
@@ -174,7 +205,7 @@ def label_reports(
     labeler = Labeler(run, models, host, cache_path, refresh, workers)
     inputs = prompt_inputs(reports.head(limit) if limit else reports, labeler.run)
     stage1, first = labeler.stage1(inputs)
-    labels, gated, second = labeler.stage2(inputs, add_ensemble(stage1, labeler.tags))
+    labels, gated, second = labeler.stage2(inputs, add_ensemble(stage1))
     manifest = record_stage(labeler.manifest(inputs, started), first + second, labels, gated)
     return labels, manifest
 

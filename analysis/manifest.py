@@ -21,7 +21,7 @@ from analysis.asking import AskSummary
 from analysis.client import Server
 from analysis.specs import Run, Task
 
-PACKAGES = ("ollama", "llama-cpp-python", "pandas", "scikit-learn", "jsonschema")
+PACKAGES = ("ollama", "llama-cpp-python", "pandas", "scikit-learn", "jsonschema", "spacy", "medspacy")
 
 
 def _package_versions() -> dict[str, str]:
@@ -34,13 +34,18 @@ def _package_versions() -> dict[str, str]:
     return versions
 
 
-def build_manifest(*, run: Run, tasks: list[Task], tags: list[str], described: dict[str, dict], server: Server,
-                   inputs: pd.DataFrame, started: datetime, workers: int) -> dict:
-    """What is known before any model answers; ``record_stage`` adds each stage's results."""
+def build_manifest(*, run: Run, tasks: list[Task], tags: list[str], described: dict[str, dict], server: Server | None,
+                   inputs: pd.DataFrame, started: datetime, workers: int, rules=None) -> dict:
+    """What is known before any model answers; ``record_stage`` adds each stage's results.
+
+    ``server`` is None when no LLM answers (the rule-based baseline alone);
+    ``rules`` are the baseline's rules, if it runs.
+    """
     return {
         "package": {"name": "extravasation-llm", "version": __version__},
         "run": run.model_dump(mode="json", by_alias=True),
-        "server": {"host": server.host, "version": server.version},
+        "server": server and {"host": server.host, "version": server.version},
+        "baseline": rules and {"rule_file": rules.path.name, "version": rules.version},
         "models": [
             {"tag": tag, **described[tag], "options": {t.name: run.options_for(tag, t) for t in tasks}}
             for tag in tags

@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from analysis.config import RUNS_DIR, TASKS_DIR
+from analysis.data import BASELINE
 
 _TEMPLATES = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
 
@@ -63,6 +64,9 @@ class Run(_Spec):
     task: str
     localization: Localization | None = None
     models: list[ModelSpec] = Field(min_length=1)
+    baseline: str | None = Field(
+        None, description="Rule file in analysis/rules whose labels stand beside the models as `rules` (not in the ensemble)."
+    )
     options: dict = Field(description="Ollama options shared by every model; a model's own options override them.")
     keep_alive: str = Field("30m", description="How long the server keeps each model loaded between requests.")
     workers: int = Field(1, ge=1, description="Requests in flight at once; match OLLAMA_NUM_PARALLEL.")
@@ -87,6 +91,11 @@ class Run(_Spec):
     @property
     def tags(self) -> list[str]:
         return [m.tag for m in self.models]
+
+    @property
+    def labelers(self) -> list[str]:
+        """The model tags, then the rule-based baseline's name when the run has one."""
+        return self.tags + ([BASELINE] if self.baseline else [])
 
     def options_for(self, tag: str, task: Task | None = None) -> dict:
         """The run's options, then the task's, then the model's own."""

@@ -29,7 +29,7 @@ from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
 
 from analysis.data import LABELS, POSITIVE, DataError
-from analysis.ensemble import ENSEMBLE
+from analysis.ensemble import voters
 from analysis.specs import Bootstrap
 
 DEFAULT_BOOTSTRAP = Bootstrap()  # the run file's defaults, for callers that pass none
@@ -199,19 +199,14 @@ def mcnemar_table(labels: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
     ])
 
 
-def raters(labels: pd.DataFrame) -> list[str]:
-    """The models that answered themselves (every model but the ensemble), in the order of ``labels``."""
-    return [model for model in labels.model.unique() if model != ENSEMBLE]
-
-
 def fleiss_kappa_of(labels: pd.DataFrame, models: list[str] | None = None) -> float:
     """Fleiss' κ of the models' three-way answers (Yes/No/Undefined) on every report they labeled.
 
-    ``models`` defaults to ``raters(labels)``; the ensemble is left out because
-    it is a function of the others. Agreement needs no ground truth, so every
+    ``models`` defaults to ``voters(labels)``: the LLMs, without the ensemble
+    (a function of the others) or the rule-based baseline. Agreement needs no ground truth, so every
     labeled report counts; each model must label each of them once.
     """
-    models = raters(labels) if models is None else models
+    models = voters(labels) if models is None else models
     rated = labels[labels.model.isin(models)]
     repeated = rated.report_id[rated.duplicated(["report_id", "model"])]
     if len(repeated):
@@ -225,8 +220,8 @@ def fleiss_kappa_of(labels: pd.DataFrame, models: list[str] | None = None) -> fl
 
 
 def agreement_table(labels: pd.DataFrame) -> pd.DataFrame:
-    """One row: which models, on how many reports, and their Fleiss' κ."""
-    models = raters(labels)
+    """One row: which models (those that vote), on how many reports, and their Fleiss' κ."""
+    models = voters(labels)
     return pd.DataFrame([{
         "models": "; ".join(models),
         "n_reports": labels[labels.model.isin(models)].report_id.nunique(),

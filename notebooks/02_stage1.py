@@ -23,6 +23,11 @@
 #
 # With the embedded run the models are small CPU models: a working miniature
 # of the study's trio, not a substitute for it. Their numbers are not the paper's.
+#
+# Beside the models, the rule-based baseline (`rules`: medspaCy target rules
+# and ConText, from the rule file the run names in `analysis/rules/`) labels
+# the same impressions. It asks no model and does not vote in the ensemble:
+# it answers "would a negation-aware keyword system have done as well?".
 
 # %% tags=["parameters"]
 run_name = "embedded"  # a run file in analysis/runs: embedded or paper
@@ -53,3 +58,47 @@ stage1.groupby("model", sort=False).extravasation.value_counts().unstack(fill_va
 
 # %%
 stage1[stage1.reason != ""].groupby(["model", "reason"], sort=False).size().rename("reports").to_frame()
+
+# %% [markdown]
+# ## Adding a rule to the baseline
+#
+# The baseline's rules are data (`analysis/rules/<name>.yaml`). Try a rule on
+# a few sentences first: `with_added_rules` takes rules written as in the
+# file, and leaves the file alone. Here the rules know no site for the
+# omentum, which the guideline counts as `other`. Once the new rule gives
+# what the guideline says, add it to the file and raise the file's `version`:
+# `make paper` then reruns stage 1 and everything after it.
+
+# %%
+import pandas as pd
+
+from analysis.baseline import label_impression, label_with_rules, with_added_rules
+from analysis.data import BASELINE
+
+
+def said(text, rules):
+    label = label_impression(text, rules)
+    return " ".join([label.extravasation, *label.locations])
+
+
+trial = with_added_rules(labeler.rules, sites={"other": ["omentum", "omental"]})
+examples = [
+    "Active extravasation within the omentum.",
+    "Omental hematoma without active extravasation.",
+    "Grade 3 splenic laceration with active extravasation.",
+]
+pd.DataFrame({
+    "impression": examples,
+    f"rules v{labeler.rules.version}": [said(text, labeler.rules) for text in examples],
+    "with the new rule": [said(text, trial) for text in examples],
+})
+
+# %% [markdown]
+# What the trial rule would change on this run's reports:
+
+# %%
+current = stage1[stage1.model == BASELINE].set_index("report_id")[["extravasation", "locations"]]
+tried = label_with_rules(inputs, trial).set_index("report_id")[["extravasation", "locations"]]
+changed = (current != tried).any(axis=1)
+print(f"{changed.sum()} of {len(current)} reports change")
+current[changed].join(tried[changed], rsuffix=" (new rule)")

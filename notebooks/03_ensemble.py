@@ -16,7 +16,8 @@
 #
 # A label needs more than half of the votes (two of three). `Undefined` votes
 # like any other answer; with no majority the ensemble says `Undefined` with
-# the reason `no majority`. Its `p_yes` is the mean of the models'.
+# the reason `no majority`. Its `p_yes` is the mean of the models'. The
+# rule-based baseline (`rules`) does not vote.
 
 # %% tags=["parameters"]
 run_name = "embedded"  # a run file in analysis/runs: embedded or paper
@@ -24,13 +25,14 @@ processed_dir = ""  # this run's files; empty for data/processed/<run_name>
 
 # %%
 from analysis.config import run_dir
+from analysis.ensemble import voters
 from analysis.labeling import add_ensemble, read_labels, write_table
 from analysis.statistics import agreement_table
 
 out = run_dir(run_name, processed_dir)
 stage1 = read_labels(out / "stage1.csv")
-models = list(stage1.model.unique())
-labels = add_ensemble(stage1, models)
+models = voters(stage1)
+labels = add_ensemble(stage1)
 write_table(labels, out / "stage1_ensemble.csv")
 labels.groupby("model", sort=False).extravasation.value_counts().unstack(fill_value=0)
 

@@ -1,6 +1,9 @@
 """The rule-based baseline (medspaCy target rules and ConText); no model server involved."""
 
+import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -8,13 +11,13 @@ import pytest
 import yaml
 
 from analysis.baseline import (
-    MODEL_NAME, RULES_FILE, RULES_VERSION, RuleError, build_pipeline, label_impression, label_with_rules, read_rules,
+    RULES_FILE, RuleError, build_pipeline, label_impression, label_with_rules, read_rules, with_added_rules,
 )
 from analysis.config import DEMO_DIR
-from analysis.data import LOCATIONS, read_reports, read_truth
-from analysis.labeling import LABEL_COLUMNS, prompt_inputs
+from analysis.data import BASELINE, LOCATIONS, read_reports, read_truth
+from analysis.labeling import LABEL_COLUMNS, Labeler, prompt_inputs
 from analysis.metrics import binary_metrics, table1b
-from analysis.specs import load_run
+from analysis.specs import SpecError, load_run
 
 # Measured on the demo corpus with rules version 1.0.0: stage-1 F1 1.000 and
 # every location's F1 1.000. The rules were written while reading that corpus,
@@ -159,7 +162,7 @@ def test_label_with_rules_gives_every_input_row_once_in_the_label_columns():
     labels = label_with_rules(inputs)
     assert list(labels.columns) == LABEL_COLUMNS
     assert labels.report_id.tolist() == ["r1", "r2", "r3", "r4"]
-    assert set(labels.model) == {MODEL_NAME}
+    assert set(labels.model) == {BASELINE}
     assert labels.p_yes.map(math.isnan).all()
     assert labels.extravasation.tolist() == ["Yes", "Undefined", "No", "Undefined"]
     assert labels.locations.tolist() == ["spleen", "", "", ""]
@@ -169,7 +172,7 @@ def test_label_with_rules_gives_every_input_row_once_in_the_label_columns():
 def test_the_rule_file_loads_with_a_version_and_sites_for_every_location():
     rules = read_rules()
     assert rules.path == RULES_FILE
-    assert RULES_VERSION == yaml.safe_load(RULES_FILE.read_text())["version"]
+    assert rules.version == yaml.safe_load(RULES_FILE.read_text())["version"]
     assert set(rules.site_of_category.values()) == set(LOCATIONS)
     assert build_pipeline(rules).pipe_names == ["medspacy_pyrush", "medspacy_target_matcher", "medspacy_context"]
 
@@ -224,3 +227,38 @@ def test_the_rules_reach_their_measured_f1_on_the_demo_corpus():
     assert stage1["f1"] >= DEMO_STAGE1_F1_FLOOR, stage1
     sites = table1b(labels, truth, resamples=10)
     assert (sites.f1 >= DEMO_LOCATION_F1_FLOOR).all(), sites[["location", "f1", "support", "predicted"]]
+
+
+def test_the_baseline_alone_runs_from_the_command_line_with_no_llm_server(tmp_path, monkeypatch):
+    monkeypatch.setenv("OLLAMA_HOST", "http://127.0.0.1:9")  # discard port: nothing listens
+    reports = tmp_path / "reports.csv"
+    pd.DataFrame({"report_id": ["a", "b", "c"], "report_text": [
+        "IMPRESSION: Grade IV splenic laceration with active contrast extravasation.",
+        "IMPRESSION: Previously seen extravasation has resolved.",
+        "CT ABDOMEN\nFINDINGS: Normal.",
+    ]}).to_csv(reports, index=False)
+    result = subprocess.run([sys.executable, "-m", "analysis", "label", "--reports", str(reports), "--models", "rules",
+                             "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache.sqlite")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    labels = pd.read_csv(tmp_path / "out" / "labels.csv", dtype=str, keep_default_na=False)
+    assert labels[["report_id", "model", "extravasation", "locations", "reason"]].values.tolist() == [
+        ["a", "rules", "Yes", "spleen", ""], ["b", "rules", "No", "", ""], ["c", "rules", "Undefined", "", "no impression section"],
+    ]
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["server"] is None and manifest["baseline"] == {"rule_file": "extravasation.yaml", "version": read_rules().version}
+
+
+def test_a_run_without_a_baseline_refuses_rules_by_name():
+    run = load_run("embedded").model_copy(update={"baseline": None})
+    with pytest.raises(SpecError, match="no model"):
+        Labeler(run, models=["rules"])
+
+
+def test_trying_a_rule_leaves_the_file_alone_and_changes_the_label():
+    text = "Active extravasation within the omentum."
+    rules = read_rules()
+    trial = with_added_rules(rules, sites={"other": ["omentum"]})
+    assert label_impression(text, rules).locations == ()
+    assert label_impression(text, trial).locations == ("other",)
+    assert trial.version == rules.version + "+trial" and read_rules().spec == rules.spec

@@ -47,7 +47,7 @@ def test_the_notebooks_run_in_order_and_each_writes_its_files(run_notebook, tmp_
     assert len(pd.read_csv(processed / "inputs.csv")) == len(SAMPLE)
     run_notebook("02_stage1")
     stage1 = pd.read_csv(processed / "stage1.csv", dtype=str, keep_default_na=False)
-    assert stage1.groupby("model").size().tolist() == [len(SAMPLE)] * 3
+    assert stage1.groupby("model").size().tolist() == [len(SAMPLE)] * 4
     skipped = stage1[stage1.report_id.isin(WITHOUT_IMPRESSION)]
     assert (skipped.extravasation == "Undefined").all()
     assert (skipped.report_id.map(WITHOUT_IMPRESSION) == skipped.reason).all()
@@ -56,14 +56,17 @@ def test_the_notebooks_run_in_order_and_each_writes_its_files(run_notebook, tmp_
     run_notebook("03_ensemble")
     run_notebook("04_table1a", figures_dir=str(figures))
     table1a = pd.read_csv(figures / "table1a.csv")
-    assert table1a.model.tolist() == ["qwen2.5-coder:1.5b", "qwen2.5-coder:0.5b", "smollm2:135m", "ensemble"]
+    assert table1a.model.tolist() == ["qwen2.5-coder:1.5b", "qwen2.5-coder:0.5b", "smollm2:135m", "ensemble", "rules"]
     assert (table1a.n == len(SAMPLE)).all() and {"f1_lo", "f1_hi"} <= set(table1a.columns)
     run_notebook("05_localization", figures_dir=str(figures))
     labels = pd.read_csv(processed / "labels.csv", dtype=str, keep_default_na=False)
-    assert labels.groupby("model").size().tolist() == [len(SAMPLE)] * 4
+    assert labels.groupby("model").size().tolist() == [len(SAMPLE)] * 5
     manifest = json.loads((processed / "manifest.json").read_text())
-    assert {t["task"] for t in manifest["timing"]} == {"extravasation_zeroshot", "extravasation_location"}
-    assert set(pd.read_csv(figures / "table1b.csv").location) >= {"bowel", "spleen", "liver", "kidney"}
+    assert {t["task"] for t in manifest["timing"]} == {
+        "extravasation_zeroshot", "extravasation_location", f"rules extravasation v{manifest['baseline']['version']}"}
+    table1b = pd.read_csv(figures / "table1b.csv")
+    assert set(table1b.location) >= {"bowel", "spleen", "liver", "kidney"}
+    assert "rules" in set(table1b.model) and "rules" in set(pd.read_csv(figures / "mcnemar.csv").model_b)
     run_notebook("06_figures", figures_dir=str(figures))
     assert (figures / "figure1_pipeline.png").stat().st_size > 10_000
     assert (processed / "reviewer_sheet.html").exists()

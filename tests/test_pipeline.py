@@ -28,13 +28,13 @@ def test_every_report_appears_once_per_model_and_reruns_come_from_the_cache(use_
     cache = tmp_path / "responses.sqlite"
     labels, _ = label_reports(REPORTS, run="embedded", cache_path=cache)
     assert list(labels.columns) == LABEL_COLUMNS
-    for model in MODELS + ["ensemble"]:
+    for model in MODELS + ["ensemble", "rules"]:
         assert sorted(labels[labels.model == model].report_id) == sorted(REPORTS.report_id)
     assert set(labels.extravasation) <= {"Yes", "No", "Undefined"}
     skipped = labels[labels.report_id.isin(["r3", "r4"])]
     assert (skipped.extravasation == "Undefined").all()
     assert set(skipped.reason) == {"no impression section", "empty report"}
-    answered = labels[labels.report_id.isin(["r1", "r2", "r5"]) & (labels.model != "ensemble")]
+    answered = labels[labels.report_id.isin(["r1", "r2", "r5"]) & labels.model.isin(MODELS)]
     assert answered.p_yes.between(0, 1).all()
     assert "3 from the cache" not in capsys.readouterr().out
 
