@@ -13,14 +13,15 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import httpx
 import jsonschema
 import ollama
 from tqdm.auto import tqdm
 
 from analysis.cache import ResponseCache, cache_key
-from analysis.client import Server
-from analysis.data import POSITIVE
-from analysis.specs import Task
+from analysis.client import Server, ServerLost
+from analysis.data import POSITIVE, UNDEFINED
+from analysis.specs import Requests, Task
 
 # Enough alternatives that every allowed answer's first token is among them.
 TOP_LOGPROBS = 20
@@ -130,13 +131,50 @@ def p_yes(logprobs: list[dict] | None, answers: list[str], positive: str = POSIT
     return None
 
 
+class TimedOut(Exception):
+    pass
+
+
+def _is_transient(error: Exception) -> bool:
+    """A failure that another try may not meet: the server restarting, overloaded or briefly unreachable."""
+    if isinstance(error, ollama.ResponseError):
+        return error.status_code >= 500
+    return isinstance(error, (ConnectionError, httpx.TransportError))
+
+
 class Asker:
     """One model, one task: answers from the cache or the server."""
 
     def __init__(self, server: Server, cache: ResponseCache, tag: str, digest: str, task: Task,
-                 options: dict, keep_alive: str | None = None, refresh: bool = False, over_long: str = "undefined"):
+                 options: dict, keep_alive: str | None = None, refresh: bool = False, over_long: str = "undefined",
+                 requests: Requests = Requests()):
         self.server, self.cache, self.tag, self.digest, self.task = server, cache, tag, digest, task
         self.options, self.keep_alive, self.refresh, self.over_long = options, keep_alive, refresh, over_long
+        self.requests = requests
+
+    def _chat(self, request: dict) -> dict:
+        """The server's response, with ``requests.retries`` more tries after a transient failure.
+
+        A timeout on every try raises ``TimedOut`` (that report becomes
+        Undefined); any other failure on every try raises ``ServerLost``,
+        which stops the run: what was answered is in the cache already.
+        """
+        tries = self.requests.retries + 1
+        for attempt in range(tries):
+            try:
+                return self.server.client.chat(**request, stream=False).model_dump(exclude_none=True)
+            except Exception as error:
+                if not _is_transient(error):
+                    raise
+                if attempt + 1 == tries:
+                    if isinstance(error, httpx.TimeoutException):
+                        raise TimedOut(f"no answer within {self.requests.timeout_s:g} s, {tries} tries") from None
+                    raise ServerLost(
+                        f"The LLM server at {self.server.host} failed {tries} times in a row "
+                        f"({type(error).__name__}: {error}). Everything answered so far is in the response cache: "
+                        f"run the same command again to resume."
+                    ) from None
+                time.sleep(self.requests.backoff_s * 2**attempt)
 
     def ask(self, report_id: str, text: str) -> Answer:
         started = time.perf_counter()
@@ -153,7 +191,9 @@ class Asker:
         cached = response is not None
         if not cached:
             try:
-                response = self.server.client.chat(**request, stream=False).model_dump(exclude_none=True)
+                response = self._chat(request)
+            except TimedOut as error:
+                return Answer(None, str(error), seconds=time.perf_counter() - started)
             except ollama.ResponseError as error:
                 if error.status_code == 400 and "num_ctx" in str(error.error):
                     return Answer(None, f"prompt does not fit num_ctx {self.options['num_ctx']}: refused by the server")
@@ -162,6 +202,8 @@ class Asker:
                            task_version=self.task.version, report_id=report_id, server=self.server.version,
                            request=request, response=response, replace=self.refresh)
         value, reason = parse_answer(response, self.task)
+        if value == UNDEFINED:
+            reason = "the model answered Undefined"
         score = None if self.task.multiple else p_yes(response.get("logprobs"), self.task.answers)
         reason = "; ".join(r for r in (reason, note) if r)
         return Answer(value, reason, score, cached, time.perf_counter() - started)
@@ -171,12 +213,16 @@ class Asker:
         started = time.perf_counter()
         answers: dict[str, Answer] = {}
         bar = tqdm(total=len(texts), desc=f"{self.tag} {self.task.name}", unit="report")
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        pool = ThreadPoolExecutor(max_workers=workers)
+        try:
             futures = {report_id: pool.submit(self.ask, report_id, text) for report_id, text in texts.items()}
             for report_id, future in futures.items():
                 answers[report_id] = future.result()
                 bar.update()
-        bar.close()
+        finally:
+            # On a failure, requests not yet sent are dropped: the run stops now, not after each has failed too.
+            pool.shutdown(wait=True, cancel_futures=True)
+            bar.close()
         hits = sum(a.cached for a in answers.values())
         summary = AskSummary(self.tag, self.task.name, len(texts), hits, time.perf_counter() - started)
         print(summary.line())

@@ -147,6 +147,7 @@ class Rules:
 class RuleLabel:
     extravasation: str
     locations: tuple[str, ...] = ()
+    reason: str = ""  # why it is Undefined
 
 
 @dataclass(frozen=True)
@@ -282,7 +283,7 @@ def label_impression(text: str, rules: Rules = RULES) -> RuleLabel:
         sites = set().union(*(mention.sites for mention in positive))
         return RuleLabel(YES, tuple(location for location in LOCATIONS if location in sites))
     if any(mention.hedged_only for mention in mentions):
-        return RuleLabel(UNDEFINED)
+        return RuleLabel(UNDEFINED, reason="the rules found only a hedged mention of extravasation")
     return RuleLabel(NO)
 
 
@@ -290,15 +291,15 @@ def label_with_rules(inputs: pd.DataFrame, rules: Rules = RULES) -> pd.DataFrame
     """One row per input row, in ``LABEL_COLUMNS``, labeled by the rules (model ``rules``).
 
     ``inputs`` is ``prompt_inputs``' table: a report without impression text
-    (``prompt_text`` None) is ``Undefined`` with the input's reason; every other
-    row has an empty reason.
+    (``prompt_text`` None) is ``Undefined`` with the input's reason; a hedged
+    one is ``Undefined`` with that reason; every other row has an empty reason.
     """
     rows = []
     for report in inputs.itertuples(index=False):
         row = {"report_id": report.report_id, "model": BASELINE, "p_yes": math.nan}
         if isinstance(report.prompt_text, str) and report.prompt_text.strip():
             label = label_impression(report.prompt_text, rules)
-            row |= {"extravasation": label.extravasation, "locations": ";".join(label.locations), "reason": ""}
+            row |= {"extravasation": label.extravasation, "locations": ";".join(label.locations), "reason": label.reason}
         else:
             row |= {"extravasation": UNDEFINED, "locations": "", "reason": report.reason or "impression is empty"}
         rows.append(row)

@@ -27,6 +27,10 @@ class ServerUnavailable(RuntimeError):
     pass
 
 
+class ServerLost(ServerUnavailable):
+    """The server stopped answering part-way through a run, after every retry."""
+
+
 class ModelMissing(RuntimeError):
     pass
 

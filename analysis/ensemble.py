@@ -50,8 +50,9 @@ def majority_vote(labels: pd.DataFrame, models: list[str], located: list[str] = 
         group = group.set_index("model").loc[models]
         answer, reason = vote(group.extravasation.tolist())
         shared = group.reason.unique()
-        if answer == "Undefined" and not reason and len(shared) == 1 and shared[0]:
-            reason = shared[0]  # e.g. no impression: every model was skipped for the same reason
+        if answer == "Undefined" and not reason:
+            # e.g. no impression: every model was skipped for the same reason
+            reason = shared[0] if len(shared) == 1 and shared[0] else "a majority of the models said Undefined"
         scores = pd.to_numeric(group.p_yes, errors="coerce").dropna()
         rows.append({
             "report_id": report_id, "model": ENSEMBLE, "extravasation": answer,

@@ -88,7 +88,7 @@ class Labeler:
         self.tags = [t for t in chosen if t != BASELINE]
         self.rules = _load_baseline(self.run.baseline) if BASELINE in chosen else None
         # The rule-based baseline alone needs no LLM server.
-        self.server = connect(host) if self.tags else None
+        self.server = connect(host, timeout=self.run.requests.timeout_s) if self.tags else None
         self.described = describe_models(self.server, self.tags) if self.tags else {}
         self.cache_path, self.refresh = cache_path, refresh
         self.workers = workers or self.run.workers
@@ -108,7 +108,8 @@ class Labeler:
             results, summaries = {}, []
             for tag in self.tags:
                 asker = Asker(self.server, cache, tag, self.described[tag]["digest"], task,
-                              self.run.options_for(tag, task), self.run.keep_alive, self.refresh, self.run.over_long)
+                              self.run.options_for(tag, task), self.run.keep_alive, self.refresh, self.run.over_long,
+                              self.run.requests)
                 results[tag], summary = asker.ask_all(texts, self.workers)
                 summaries.append(summary)
             return results, summaries

@@ -58,6 +58,12 @@ class Bootstrap(_Spec):
     confidence: float = Field(0.95, gt=0, lt=1)
 
 
+class Requests(_Spec):
+    timeout_s: float = Field(600, gt=0, description="Seconds to wait for one answer; a 70B model on a busy GPU is slow.")
+    retries: int = Field(3, ge=0, description="Tries after the first when the server fails, times out or is unreachable.")
+    backoff_s: float = Field(1.0, ge=0, description="Wait before the first retry; doubled before each next one.")
+
+
 class Run(_Spec):
     name: str
     description: str
@@ -70,6 +76,7 @@ class Run(_Spec):
     options: dict = Field(description="Ollama options shared by every model; a model's own options override them.")
     keep_alive: str = Field("30m", description="How long the server keeps each model loaded between requests.")
     workers: int = Field(1, ge=1, description="Requests in flight at once; match OLLAMA_NUM_PARALLEL.")
+    requests: Requests = Requests()
     ensemble: Literal["majority"] = "majority"
     bootstrap: Bootstrap = Bootstrap()
     no_impression: Literal["undefined", "full_report"] = Field(

@@ -166,7 +166,7 @@ def test_label_with_rules_gives_every_input_row_once_in_the_label_columns():
     assert labels.p_yes.map(math.isnan).all()
     assert labels.extravasation.tolist() == ["Yes", "Undefined", "No", "Undefined"]
     assert labels.locations.tolist() == ["spleen", "", "", ""]
-    assert labels.reason.tolist() == ["", "no impression section", "", ""]
+    assert labels.reason.tolist() == ["", "no impression section", "", "the rules found only a hedged mention of extravasation"]
 
 
 def test_the_rule_file_loads_with_a_version_and_sites_for_every_location():

@@ -79,16 +79,17 @@ def test_stage_two_asks_every_model_about_the_gate_models_yes_reports(use_server
     for row in labels.itertuples():
         sites = split_locations(row.locations)
         assert set(sites) <= set(LOCATIONS)
-        if row.report_id not in gated:
+        if row.report_id not in gated and row.model != "rules":  # the baseline finds its sites itself
             assert sites == []
-    models = labels[labels.model != "ensemble"]
+    models = labels[labels.model.isin(load_run("embedded").tags)]
     asked = models[models.report_id.isin(gated)]
     assert (asked.locations != "").mean() > 0.5  # most models name a site for most gated reports
     paths = write_outputs(labels, manifest, tmp_path / "out", cache_path=tmp_path / "cache.sqlite")
     written = json.loads(paths[1].read_text())
     assert [m["tag"] for m in written["models"]] == load_run("embedded").tags
     assert written["models"][0]["digest"] and written["tasks"][1]["name"] == "extravasation_location"
-    assert {t["task"] for t in written["timing"]} == {"extravasation_zeroshot", "extravasation_location"}
+    assert {t["task"] for t in written["timing"]} == {
+        "extravasation_zeroshot", "extravasation_location", f"rules extravasation v{written['baseline']['version']}"}
     assert written["counts"]["ensemble"] and written["server"]["version"].startswith("extravasation-llm embedded")
 
 
@@ -99,6 +100,6 @@ def test_the_paper_run_works_with_the_embedded_models_swapped_in(use_server, tmp
     localization = paper.localization.model_copy(update={"gate": swap[paper.localization.gate]})
     swapped = paper.model_copy(update={"models": models, "localization": localization})
     labels, manifest = label_reports(reports_frame(), run=swapped, cache_path=tmp_path / "cache.sqlite")
-    assert labels.groupby("model").size().to_dict() == {tag: 4 for tag in [*swap.values(), "ensemble"]}
+    assert labels.groupby("model").size().to_dict() == {tag: 4 for tag in [*swap.values(), "ensemble", "rules"]}
     assert manifest["run"]["name"] == "paper"
     assert manifest["models"][0]["options"]["extravasation_zeroshot"]["num_gpu"] == 999
