@@ -50,12 +50,13 @@ README_RESULTS := $(if $(filter embedded/data/demo/reports.csv,$(RUN)/$(REPORTS)
 PAPER_OUTPUTS := $(INPUTS) $(STAGE1) $(ENSEMBLE) $(TABLE1A) $(STAGE2) $(PLOTS)
 
 # Run notebooks/$(1).py with papermill (extra parameters in $(2)); the executed
-# copy and its HTML rendering go to build/, never back into notebooks/.
+# copy and its HTML rendering go to build/, never back into notebooks/. They
+# quote reports, so umask 077 makes them readable by their owner only.
 define run_notebook
 	@mkdir -p build
-	jupytext --to ipynb --output - notebooks/$(1).py | papermill --kernel python3 --log-output - build/$(1).ipynb \
+	umask 077 && jupytext --to ipynb --output - notebooks/$(1).py | papermill --kernel python3 --log-output - build/$(1).ipynb \
 	  -p run_name $(RUN) -p processed_dir $(PROCESSED) $(2)
-	jupyter nbconvert --to html --log-level WARN build/$(1).ipynb
+	umask 077 && jupyter nbconvert --to html --log-level WARN build/$(1).ipynb
 endef
 
 ## Show this help
@@ -114,9 +115,9 @@ test: setup
 serve: setup
 	$(BIN)/python -m analysis serve
 
-## Open the notebooks in JupyterLab
+## Open the notebooks in JupyterLab (loopback only; no news, update or extension-index requests)
 lab: setup
-	$(BIN)/python -m jupyter lab --notebook-dir=notebooks
+	umask 077 && $(BIN)/python -m jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --config=jupyter_lab_config.json
 
 ## Delete generated outputs; keeps the response cache, the venv and the models
 clean:

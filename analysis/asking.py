@@ -151,6 +151,8 @@ class Asker:
         self.server, self.cache, self.tag, self.digest, self.task = server, cache, tag, digest, task
         self.options, self.keep_alive, self.refresh, self.over_long = options, keep_alive, refresh, over_long
         self.requests = requests
+        # Its own client: the timeout is for answers, not for listing models.
+        self.client = ollama.Client(host=server.host, timeout=requests.timeout_s)
 
     def _chat(self, request: dict) -> dict:
         """The server's response, with ``requests.retries`` more tries after a transient failure.
@@ -162,7 +164,7 @@ class Asker:
         tries = self.requests.retries + 1
         for attempt in range(tries):
             try:
-                return self.server.client.chat(**request, stream=False).model_dump(exclude_none=True)
+                return self.client.chat(**request, stream=False).model_dump(exclude_none=True)
             except Exception as error:
                 if not _is_transient(error):
                     raise
@@ -198,7 +200,7 @@ class Asker:
                 if error.status_code == 400 and "num_ctx" in str(error.error):
                     return Answer(None, f"prompt does not fit num_ctx {self.options['num_ctx']}: refused by the server")
                 raise
-            self.cache.put(key, model=self.tag, digest=self.digest, task=self.task.name,
+            response = self.cache.put(key, model=self.tag, digest=self.digest, task=self.task.name,
                            task_version=self.task.version, report_id=report_id, server=self.server.version,
                            request=request, response=response, replace=self.refresh)
         value, reason = parse_answer(response, self.task)

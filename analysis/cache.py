@@ -8,11 +8,12 @@ SQLite in WAL mode lets two runs share one cache file safely.
 import csv
 import hashlib
 import json
-import os
 import sqlite3
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
+
+from analysis.data import open_private
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (
@@ -56,10 +57,9 @@ class ResponseCache:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fresh = not self.path.exists()
+        if not self.path.exists():
+            open_private(self.path).close()  # the cache holds report text: private before SQLite writes any
         self._connection = sqlite3.connect(self.path, timeout=60, check_same_thread=False, isolation_level=None)
-        if fresh:
-            os.chmod(self.path, 0o600)  # the cache holds report text
         self._connection.execute("PRAGMA journal_mode=WAL")
         self._connection.execute(SCHEMA)
         self._lock = threading.Lock()
@@ -70,14 +70,21 @@ class ResponseCache:
         return json.loads(row[0]) if row else None
 
     def put(self, key: str, *, model: str, digest: str, task: str, task_version: int, report_id: str,
-            server: str, request: dict, response: dict, replace: bool = False) -> None:
-        """Store a response; an existing one is kept unless ``replace`` (a refresh) says otherwise."""
+            server: str, request: dict, response: dict, replace: bool = False) -> dict:
+        """Store a response and return the one stored under ``key``.
+
+        An existing response is kept unless ``replace`` (a refresh) says
+        otherwise: when two runs asked the same question at once, both go on
+        with the first answer stored, so their labels agree.
+        """
         row = (key, model, digest, task, task_version, report_id, server,
                json.dumps(request, ensure_ascii=False), json.dumps(response, ensure_ascii=False),
                datetime.now(timezone.utc).isoformat())
         with self._lock:
             verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
             self._connection.execute(f"{verb} INTO responses VALUES (?,?,?,?,?,?,?,?,?,?)", row)
+            stored = self._connection.execute("SELECT response FROM responses WHERE key = ?", (key,)).fetchone()
+        return json.loads(stored[0])
 
     def export(self, path: Path) -> Path:
         """Every cached response as one flat CSV row that a reviewer can open in a spreadsheet."""
@@ -87,7 +94,7 @@ class ResponseCache:
                 "FROM responses ORDER BY created_at, key"
             ).fetchall()
         path = Path(path)
-        with open(path, "w", newline="", encoding="utf-8") as handle:
+        with open_private(path) as handle:
             writer = csv.writer(handle)
             writer.writerow(EXPORT_COLUMNS)
             for key, created_at, model, digest, task, task_version, report_id, server, request, response in rows:
@@ -99,7 +106,6 @@ class ResponseCache:
                     response.get("prompt_eval_count", ""), response.get("eval_count", ""),
                     *(round(response[f] / 1e6, 1) if f in response else "" for f in DURATION_FIELDS),
                 ])
-        os.chmod(path, 0o600)
         return path
 
     def __len__(self) -> int:

@@ -74,7 +74,7 @@ class Server:
     version: str
 
 
-def connect(host: str | None = None, timeout: float | None = None) -> Server:
+def connect(host: str | None = None) -> Server:
     """The server at ``host`` (default ``OLLAMA_HOST``), checked to answer."""
     host = normalize_host(host or ollama_host())
     warn_if_remote(host)
@@ -88,7 +88,7 @@ def connect(host: str | None = None, timeout: float | None = None) -> Server:
         ) from None
     body = response.json()
     version = body.get("server") or f"ollama {body.get('version', 'unknown')}"
-    return Server(host=host, client=ollama.Client(host=host, timeout=timeout), version=version)
+    return Server(host=host, client=ollama.Client(host=host), version=version)
 
 
 def describe_models(server: Server, tags: list[str]) -> dict[str, dict]:

@@ -6,6 +6,8 @@ Every cell is read as text: a report that says "N/A" or "NULL" is a report,
 not a missing value.
 """
 
+import csv
+import os
 import warnings
 from pathlib import Path
 
@@ -17,6 +19,27 @@ POSITIVE, UNDEFINED = "Yes", "Undefined"  # the guideline's positive class, and 
 BASELINE = "rules"
 LOCATIONS = ("bowel", "liver", "spleen", "kidney", "abdominal wall", "gluteal/thigh", "retroperitoneal", "other")
 PARQUET_SUFFIXES = {".parquet", ".pq"}
+
+
+def open_private(path: Path):
+    """``path`` opened for writing text, unreadable to others from its first byte.
+
+    Every file beside report text or ids goes through here: chmod-ing after
+    writing would leave a moment in which others can read it.
+    """
+    handle = open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8", newline="")
+    os.fchmod(handle.fileno(), 0o600)  # an existing file keeps its old mode through os.open
+    return handle
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> Path:
+    """A CSV readable by its owner only: every file of a run sits beside report ids or text."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open_private(path) as handle:
+        # Every field quoted: pandas leaves a lone carriage return unquoted, and a reader then splits the row there.
+        frame.to_csv(handle, index=False, quoting=csv.QUOTE_ALL)
+    return path
 
 
 class DataError(ValueError):

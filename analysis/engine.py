@@ -1,9 +1,19 @@
 """One GGUF model in llama.cpp: chat templating, generation, log-probabilities.
 
 The embedded server keeps one ``LoadedModel`` per tag. Requests to a model run
-one at a time (``lock``), and each request reuses the longest prompt prefix
-already in the KV cache, so a fixed instruction placed before the report is
-evaluated once, not once per report.
+one at a time (``lock``), and each request reuses the prompt prefix already in
+the KV cache, so a fixed instruction placed before the report is evaluated
+once, not once per report.
+
+Reuse must not change answers. llama.cpp's arithmetic depends on how tokens
+are grouped into batches, so a prompt evaluated cold and the same prompt
+evaluated after a shared prefix can give log-probabilities that differ in the
+second decimal. So the batches are fixed by the prompt alone: a batch never
+crosses the end of a line and holds at most ``CHUNK_TOKENS`` tokens counted
+from the line's start, and the cache is reused only up to a batch boundary.
+Every position is then computed in the same batch whatever the model answered
+before, and an answer depends on its request alone. An instruction that ends
+with a line break before the report ("IMPRESSION:\n") is reused whole.
 
 Log-probabilities are read from the logits of the last evaluated position
 only (``logits_all=False``): computing logits for every prompt position would
@@ -38,6 +48,8 @@ OLLAMA_DEFAULT_OPTIONS = {
 }
 DEFAULT_NUM_CTX = 4096
 MAX_TOP_LOGPROBS = 20
+# Measured on 2 cores: 64-token batches evaluate a prompt about as fast as 512-token ones (53 vs 54 tokens/s, 1.5B).
+CHUNK_TOKENS = 64
 
 
 class PromptTooLong(ValueError):
@@ -114,13 +126,14 @@ class LoadedModel:
         self.llm = Llama(
             model_path=str(path),
             n_ctx=num_ctx,
-            n_batch=512,
+            n_batch=CHUNK_TOKENS,
             n_threads=threads,
             n_threads_batch=threads,
             logits_all=False,
             verbose=False,
         )
         self.lock = threading.Lock()
+        self._line_enders: dict[int, bool] = {}  # token -> whether its text holds a line break
         self.metadata = dict(self.llm.metadata)
         self.template = self.metadata.get("tokenizer.chat_template", "")
         self._vocab = self.llm._model.vocab
@@ -147,6 +160,17 @@ class LoadedModel:
 
     def _is_end_of_generation(self, token: int) -> bool:
         return bool(llama_cpp.llama_vocab_is_eog(self._vocab, token))
+
+    def _batch_starts(self, tokens: list[int]) -> list[int]:
+        """Where each evaluation batch of ``tokens`` starts: line starts, and every ``CHUNK_TOKENS`` within a line."""
+        line_starts = [0] + [i + 1 for i, token in enumerate(tokens[:-1]) if self._ends_line(token)]
+        line_ends = line_starts[1:] + [len(tokens)]
+        return [start for line, end in zip(line_starts, line_ends) for start in range(line, end, CHUNK_TOKENS)]
+
+    def _ends_line(self, token: int) -> bool:
+        if token not in self._line_enders:
+            self._line_enders[token] = b"\n" in self.llm.detokenize([token], special=True)
+        return self._line_enders[token]
 
     def _last_logits(self) -> np.ndarray:
         pointer = self.llm._ctx.get_logits()
@@ -175,8 +199,11 @@ class LoadedModel:
                 f"prompt is {len(tokens)} tokens, which does not fit num_ctx {self.num_ctx}"
             )
         limit = room if options.num_predict < 0 else min(options.num_predict, room)
-        cached = self.llm.n_tokens and _common_prefix(self.llm.input_ids[: self.llm.n_tokens], tokens)
-        stats.prompt_tokens_evaluated = len(tokens) - min(cached or 0, len(tokens) - 1)
+        cached = _common_prefix(self.llm.input_ids[: self.llm.n_tokens], tokens)
+        starts = self._batch_starts(tokens)
+        # At least the last prompt token is evaluated: its logits give the first answer token.
+        reused = max(start for start in starts if start <= min(cached, len(tokens) - 1))
+        stats.prompt_tokens_evaluated = len(tokens) - reused
         self.llm.set_seed(options.seed if options.seed is not None else random.randrange(2**31))
         top_logprobs = min(max(top_logprobs, 0), MAX_TOP_LOGPROBS)
 
@@ -185,15 +212,19 @@ class LoadedModel:
         longest_stop = max((len(s) for s in options.stop), default=0)
         clock = time.perf_counter_ns()
         first = True
+        self.llm.n_tokens = reused  # the KV cache past this point is dropped by the next evaluation
+        pending = [start for start in starts if start > reused]
+        for start, end in zip([reused, *pending[:-1]], pending):
+            self.llm.eval(tokens[start:end])
         stream = self.llm.generate(
-            tokens,
+            tokens[pending[-1] if pending else reused:],
             temp=options.temperature,
             top_k=options.top_k,
             top_p=options.top_p,
             min_p=options.min_p,
             repeat_penalty=options.repeat_penalty,
             grammar=grammar,
-            reset=True,
+            reset=False,
         )
         try:
             for token in stream:

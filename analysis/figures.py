@@ -487,8 +487,8 @@ def roc_curves(labels: pd.DataFrame, truth: pd.DataFrame) -> Figure:
     """ROC of ``p_yes`` against truth == Yes per model, over the reports that have a ``p_yes``.
 
     The legend gives each model's AUC and how many reports it is computed on;
-    a model whose scored reports hold one class has no curve ("AUC n/a"). A
-    model with no score at all (the rule-based baseline) is left out.
+    a model whose scored reports hold one class, or that gives no score at
+    all (the rule-based baseline), has no curve ("AUC n/a").
     """
     by_model = paired_labels(labels, truth)
     actual = is_positive(truth.extravasation)
@@ -499,8 +499,6 @@ def roc_curves(labels: pd.DataFrame, truth: pd.DataFrame) -> Figure:
     for model, answers in by_model.items():
         scores = pd.to_numeric(answers.p_yes, errors="coerce").to_numpy(dtype=float)
         scored = ~np.isnan(scores)
-        if not scored.any():
-            continue
         auc = roc_auc(scores, actual)
         label = f"{model}: AUC {'n/a' if np.isnan(auc) else f'{auc:.3f}'} ({scored.sum()} of {len(scores)} scored)"
         if np.isnan(auc):

@@ -11,7 +11,6 @@ The notebooks run the stages one at a time (``Labeler.stage1``,
 ``label_reports`` runs them all at once for the command line.
 """
 
-import os
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,33 +21,41 @@ from analysis.asking import Asker, AskSummary
 from analysis.cache import ResponseCache
 from analysis.client import connect, describe_models
 from analysis.config import RESPONSE_CACHE_FILE
-from analysis.data import BASELINE, UNDEFINED
+from analysis.data import BASELINE, UNDEFINED, write_table
 from analysis.ensemble import ENSEMBLE, majority_vote, voters
 from analysis.impression import extract_impression
 from analysis.manifest import build_manifest, record_stage, write_manifest
+from analysis.screening import remove_instructions
 from analysis.specs import Run, SpecError, load_run, load_task
 
 LABEL_COLUMNS = ["report_id", "model", "extravasation", "locations", "p_yes", "reason"]
-INPUT_COLUMNS = ["report_id", "prompt_text", "reason", "impression_method"]
+INPUT_COLUMNS = ["report_id", "prompt_text", "reason", "impression_method", "note"]
 
 
 def prompt_inputs(reports: pd.DataFrame, run: Run) -> pd.DataFrame:
-    """What each report sends to the models: its impression, or nothing (``None``) and why."""
-    impressions = [extract_impression(text) for text in reports.report_text]
-    prompt_text, reason = [], []
-    for impression, text in zip(impressions, reports.report_text):
-        if impression.text is None and run.no_impression == "full_report" and text.strip():
-            prompt_text.append(text)
-            reason.append("")
-        else:
-            prompt_text.append(impression.text)
-            reason.append(impression.reason)
-    return pd.DataFrame({
-        "report_id": reports.report_id.to_numpy(),
-        "prompt_text": pd.Series(prompt_text, dtype=object),
-        "reason": reason,
-        "impression_method": [i.method for i in impressions],
-    })
+    """What each report sends to the models: its impression, or nothing (``None``) and why.
+
+    Instruction-like sentences are cut from the text first (``analysis.screening``);
+    ``note`` says what was cut, and every label of that report carries it.
+    """
+    rows = []
+    for report_id, text in zip(reports.report_id, reports.report_text):
+        impression = extract_impression(text)
+        prompt_text, reason, note = impression.text, impression.reason, ""
+        if prompt_text is None and run.no_impression == "full_report" and text.strip():
+            prompt_text, reason = text, ""
+        if prompt_text is not None:
+            prompt_text, removed = remove_instructions(prompt_text)
+            if removed:
+                note = "instruction-like text removed before labeling: " + " | ".join(removed)
+            if not prompt_text.strip():
+                prompt_text, reason = None, "impression holds only instruction-like text"
+        rows.append({"report_id": report_id, "prompt_text": prompt_text, "reason": reason,
+                     "impression_method": impression.method, "note": note})
+    inputs = pd.DataFrame(rows, columns=INPUT_COLUMNS)
+    # Object dtype keeps None (not sent) apart from text; a string column would turn it into NaN.
+    inputs["prompt_text"] = pd.Series([row["prompt_text"] for row in rows], index=inputs.index, dtype=object)
+    return inputs
 
 
 def read_inputs(path: Path) -> pd.DataFrame:
@@ -62,15 +69,6 @@ def read_labels(path: Path) -> pd.DataFrame:
     labels = pd.read_csv(path, dtype=str, keep_default_na=False)
     labels["p_yes"] = pd.to_numeric(labels.p_yes, errors="coerce")
     return labels
-
-
-def write_table(frame: pd.DataFrame, path: Path) -> Path:
-    """A CSV readable by its owner only: every file of a run sits beside report ids or text."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False)
-    os.chmod(path, 0o600)
-    return path
 
 
 class Labeler:
@@ -88,7 +86,7 @@ class Labeler:
         self.tags = [t for t in chosen if t != BASELINE]
         self.rules = _load_baseline(self.run.baseline) if BASELINE in chosen else None
         # The rule-based baseline alone needs no LLM server.
-        self.server = connect(host, timeout=self.run.requests.timeout_s) if self.tags else None
+        self.server = connect(host) if self.tags else None
         self.described = describe_models(self.server, self.tags) if self.tags else {}
         self.cache_path, self.refresh = cache_path, refresh
         self.workers = workers or self.run.workers
@@ -138,6 +136,10 @@ class Labeler:
             baseline, summary = self._label_with_rules(inputs)
             labels = pd.concat([labels, baseline], ignore_index=True)
             summaries.append(summary)
+        notes = labels.report_id.map(inputs.set_index("report_id").note).fillna("")
+        labels["reason"] = [
+            "; ".join(part for part in (reason, note) if part) for reason, note in zip(labels.reason.fillna(""), notes)
+        ]
         return labels, summaries
 
     def _label_with_rules(self, inputs: pd.DataFrame) -> tuple[pd.DataFrame, AskSummary]:
@@ -174,7 +176,9 @@ class Labeler:
 
 
 def _load_baseline(name: str):
-    from analysis.baseline import load_rules  # medspaCy and spaCy load only when the baseline runs
+    from analysis.baseline import (
+        load_rules,  # medspaCy and spaCy load only when the baseline runs
+    )
 
     return load_rules(name)
 

@@ -56,6 +56,7 @@ def build_manifest(*, run: Run, tasks: list[Task], tags: list[str], described: d
             for t in tasks
         ],
         "determinism": {
+            "server": server and server.version, "digests": {tag: described[tag]["digest"] for tag in tags},
             "temperature": run.options.get("temperature"), "seed": run.options.get("seed"),
             "num_ctx": run.options.get("num_ctx"), "workers": workers,
             "note": "answers are cached; a rerun returns the cached answers, not new ones",
@@ -70,6 +71,7 @@ def build_manifest(*, run: Run, tasks: list[Task], tags: list[str], described: d
             "sent_to_models": int(inputs.prompt_text.notna().sum()),
             "not_sent": {k: int(v) for k, v in inputs[inputs.prompt_text.isna()].reason.value_counts().items()},
             "impression_found_by": {k: int(v) for k, v in inputs.impression_method.value_counts().items()},
+            "instruction_like_text_removed": int((inputs.note != "").sum()),
         },
         "timing": [],
     }

@@ -17,11 +17,22 @@ for the writers of ``analysis.tables``.
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support, roc_auc_score
+from sklearn.metrics import (
+    accuracy_score,
+    confusion_matrix,
+    precision_recall_fscore_support,
+    roc_auc_score,
+)
 
 from analysis.data import LOCATIONS, DataError, split_locations
 from analysis.statistics import (
-    BINARY_METRICS, DEFAULT_BOOTSTRAP, bootstrap_auc, bootstrap_binary, is_positive, paired_labels, percentile_interval,
+    BINARY_METRICS,
+    DEFAULT_BOOTSTRAP,
+    bootstrap_auc,
+    bootstrap_binary,
+    is_positive,
+    paired_labels,
+    percentile_interval,
 )
 
 INTERVAL_COLUMNS = [f"{metric}_{bound}" for metric in BINARY_METRICS for bound in ("lo", "hi")]

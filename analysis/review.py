@@ -18,7 +18,6 @@ owner only (they hold report text):
 
 import html
 import json
-import os
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -26,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.config import RESPONSE_CACHE_FILE
-from analysis.data import split_locations
+from analysis.data import open_private, split_locations, write_table
 from analysis.ensemble import ENSEMBLE
 
 STAGE1_TASK = "extravasation_zeroshot"
@@ -311,9 +310,7 @@ Raw responses are the most recent the response cache holds for each report and m
 
 
 def _write_private(path: Path, text: str) -> Path:
-    # Created unreadable to others from the first byte, not chmod-ed after the text is already there.
-    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8", newline="") as handle:
-        os.fchmod(handle.fileno(), 0o600)  # an existing file keeps its old mode through os.open
+    with open_private(path) as handle:
         handle.write(text)
     return path
 
@@ -323,6 +320,6 @@ def write_reviewer_sheet(sheet: pd.DataFrame, out_dir: Path) -> list[Path]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     return [
-        _write_private(out_dir / "reviewer_sheet.csv", sheet.to_csv(index=False)),
+        write_table(sheet, out_dir / "reviewer_sheet.csv"),
         _write_private(out_dir / "reviewer_sheet.html", reviewer_html(sheet)),
     ]

@@ -29,8 +29,8 @@ processed_dir = ""  # where this run's files go; empty for data/processed/<run_n
 
 # %%
 from analysis.config import ROOT, run_dir
-from analysis.data import read_reports, read_truth
-from analysis.labeling import prompt_inputs, write_table
+from analysis.data import read_reports, read_truth, write_table
+from analysis.labeling import prompt_inputs
 from analysis.specs import load_run
 
 out = run_dir(run_name, processed_dir)

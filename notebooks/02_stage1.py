@@ -37,7 +37,8 @@ processed_dir = ""  # this run's files; empty for data/processed/<run_name>
 from datetime import datetime, timezone
 
 from analysis.config import run_dir
-from analysis.labeling import Labeler, export_responses, read_inputs, write_table
+from analysis.data import write_table
+from analysis.labeling import Labeler, export_responses, read_inputs
 from analysis.manifest import record_stage, write_manifest
 
 out = run_dir(run_name, processed_dir)

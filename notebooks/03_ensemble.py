@@ -26,7 +26,8 @@ processed_dir = ""  # this run's files; empty for data/processed/<run_name>
 # %%
 from analysis.config import run_dir
 from analysis.ensemble import voters
-from analysis.labeling import add_ensemble, read_labels, write_table
+from analysis.data import write_table
+from analysis.labeling import add_ensemble, read_labels
 from analysis.statistics import agreement_table
 
 out = run_dir(run_name, processed_dir)

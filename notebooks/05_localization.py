@@ -29,8 +29,8 @@ figures_dir = "figures"  # where the tables go
 import pandas as pd
 
 from analysis.config import ROOT, run_dir
-from analysis.data import read_truth
-from analysis.labeling import LABEL_COLUMNS, Labeler, export_responses, read_inputs, read_labels, write_table
+from analysis.data import read_truth, write_table
+from analysis.labeling import LABEL_COLUMNS, Labeler, export_responses, read_inputs, read_labels
 from analysis.manifest import read_manifest, record_stage, write_manifest
 from analysis.metrics import table1b
 from analysis.tables import write_comparisons, write_table1b

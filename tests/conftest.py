@@ -35,21 +35,34 @@ def _wait_until_answering(url: str, process: subprocess.Popen) -> None:
     raise RuntimeError(f"the embedded server did not answer at {url} within {START_TIMEOUT_S} s")
 
 
+def start_server(port: int) -> subprocess.Popen:
+    """The embedded server on ``127.0.0.1:port``, answering."""
+    process = subprocess.Popen([sys.executable, "-m", "analysis", "serve", "--host", "127.0.0.1", "--port", str(port)])
+    try:
+        _wait_until_answering(f"http://127.0.0.1:{port}", process)
+    except RuntimeError:
+        stop_server(process, signal.SIGKILL)
+        raise
+    return process
+
+
+def stop_server(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    os.kill(process.pid, sig)  # by its own pid: never another process on the port
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 @pytest.fixture(scope="session")
 def server_url():
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "analysis", "serve", "--host", "127.0.0.1", "--port", str(port)])
-    url = f"http://127.0.0.1:{port}"
+    process = start_server(port)
     try:
-        _wait_until_answering(url, process)
-        yield url
+        yield f"http://127.0.0.1:{port}"
     finally:
-        os.kill(process.pid, signal.SIGTERM)  # by its own pid: never another process on the port
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_server(process)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,13 @@ import pytest
 import yaml
 
 from analysis.baseline import (
-    RULES_FILE, RuleError, build_pipeline, label_impression, label_with_rules, read_rules, with_added_rules,
+    RULES_FILE,
+    RuleError,
+    build_pipeline,
+    label_impression,
+    label_with_rules,
+    read_rules,
+    with_added_rules,
 )
 from analysis.config import DEMO_DIR
 from analysis.data import BASELINE, LOCATIONS, read_reports, read_truth

@@ -6,7 +6,13 @@ import pytest
 
 from analysis.data import LOCATIONS, DataError
 from analysis.ensemble import majority_vote, vote
-from analysis.metrics import TABLE1A_COLUMNS, TABLE1B_COLUMNS, binary_metrics, table1a, table1b
+from analysis.metrics import (
+    TABLE1A_COLUMNS,
+    TABLE1B_COLUMNS,
+    binary_metrics,
+    table1a,
+    table1b,
+)
 from analysis.tables import load_published
 
 RESAMPLES = 200  # enough to exercise the intervals; the machine is shared

@@ -118,3 +118,19 @@ def test_a_body_sent_as_curl_sends_it_is_accepted(server_url):
     response = httpx.post(f"{server_url}/api/generate", content=body,
                           headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert response.status_code == 200 and response.json()["done"] is True
+
+
+def test_an_answer_does_not_depend_on_the_request_before_it(client):
+    # Two prompts sharing a long instruction prefix: the second is evaluated once after an unrelated prompt
+    # (nothing reused) and once right after the first (the shared prefix reused). Same numbers, to the bit.
+    instruction = "Read the impression below and say whether it reports active extravasation. " * 8
+    def ask(text):
+        response = client.chat(model=SMALL_MODEL, messages=[{"role": "user", "content": text}], logprobs=True,
+                               top_logprobs=5, options={"temperature": 0, "seed": 1, "num_predict": 4})
+        return [(entry.token, entry.logprob, [(top.token, top.logprob) for top in entry.top_logprobs])
+                for entry in response.logprobs]
+    ask("Say something else entirely.")
+    cold = ask(instruction + "IMPRESSION: Splenic laceration with active extravasation.")
+    ask(instruction + "IMPRESSION: No acute findings.")
+    warm = ask(instruction + "IMPRESSION: Splenic laceration with active extravasation.")
+    assert cold == warm

@@ -8,8 +8,16 @@ from sklearn.metrics import roc_auc_score
 from analysis.data import DataError
 from analysis.metrics import binary_metrics, table1a
 from analysis.statistics import (
-    BINARY_METRICS, agreement_table, bootstrap_auc, fleiss_kappa_of, mcnemar_table, paired_differences,
-    percentile_interval, rates_from_counts, resample_weights, weighted_counts,
+    BINARY_METRICS,
+    agreement_table,
+    bootstrap_auc,
+    fleiss_kappa_of,
+    mcnemar_table,
+    paired_differences,
+    percentile_interval,
+    rates_from_counts,
+    resample_weights,
+    weighted_counts,
 )
 
 RESAMPLES = 200  # enough to exercise the intervals; the machine is shared

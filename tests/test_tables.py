@@ -8,7 +8,14 @@ from analysis.data import LOCATIONS
 from analysis.metrics import TABLE1A_COLUMNS, TABLE1B_COLUMNS, table1a, table1b
 from analysis.statistics import agreement_table, mcnemar_table, paired_differences
 from analysis.tables import (
-    PUBLISHED, THIS_RUN, load_published, with_interval, write_comparisons, write_statistics, write_table1a, write_table1b,
+    PUBLISHED,
+    THIS_RUN,
+    load_published,
+    with_interval,
+    write_comparisons,
+    write_statistics,
+    write_table1a,
+    write_table1b,
 )
 
 RESAMPLES = 200  # enough to exercise the intervals; the machine is shared
