@@ -4,7 +4,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from analysis.config import MODELS_DIR, RESPONSE_CACHE_FILE
+from analysis.config import BUILD_DIR, DEMO_DIR, MODELS_DIR, RESPONSE_CACHE_FILE
 
 
 def _serve(args) -> int:
@@ -61,6 +61,15 @@ def _evaluate(args) -> int:
     return 0
 
 
+def _bench(args) -> int:
+    from analysis.bench import bench, table, write
+
+    results = bench(args.reports, args.limit, args.run, args.models or None)
+    print(table(results))
+    print(f"Wrote {write(results, args.out)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__)
     commands = parser.add_subparsers(dest="name", required=True)
@@ -102,6 +111,14 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--out", type=Path, required=True)
     evaluate.add_argument("--run", default="embedded", help="run file whose bootstrap settings to use")
     evaluate.set_defaults(handler=_evaluate)
+
+    bench = commands.add_parser("bench", help="stage-1 speed of each embedded model against this machine's limit")
+    bench.add_argument("--reports", type=Path, default=DEMO_DIR / "reports.csv")
+    bench.add_argument("--limit", type=int, default=40, help="the first N reports with an impression (default 40)")
+    bench.add_argument("--run", default="embedded")
+    bench.add_argument("--models", nargs="+", help="only these embedded model tags")
+    bench.add_argument("--out", type=Path, default=BUILD_DIR / "bench.json")
+    bench.set_defaults(handler=_bench)
     return parser
 
 

@@ -59,14 +59,13 @@ class AskSummary:
 
 
 def build_request(tag: str, task: Task, text: str, options: dict, keep_alive: str | None = None) -> dict:
-    request = {
-        "model": tag,
-        "messages": task.messages(text),
-        "format": task.answer_schema,
-        "options": options,
-        "logprobs": True,
-        "top_logprobs": TOP_LOGPROBS,
-    }
+    """A chat request: the structured answer (``format`` = the task's schema), or one token after the answer prefix."""
+    request = {"model": tag, "messages": task.messages(text)}
+    if task.decision == "first_token":
+        request["options"] = {**options, "num_predict": 1}
+    else:
+        request |= {"format": task.answer_schema, "options": options}
+    request |= {"logprobs": True, "top_logprobs": TOP_LOGPROBS}
     if keep_alive is not None:
         request["keep_alive"] = keep_alive
     return request
@@ -94,6 +93,8 @@ def cut_to_fit(text: str, excess_bytes: int) -> str:
 
 def parse_answer(response: dict, task: Task) -> tuple[str | list[str] | None, str]:
     """The answer and, when it is not a clean answer, the reason."""
+    if task.decision == "first_token":
+        return _first_token_answer(response, task)
     content = response.get("message", {}).get("content", "")
     cut_off = " (cut off by num_predict)" if response.get("done_reason") == "length" else ""
     try:
@@ -110,24 +111,41 @@ def parse_answer(response: dict, task: Task) -> tuple[str | list[str] | None, st
     return answer, ""
 
 
-def p_yes(logprobs: list[dict] | None, answers: list[str], positive: str = POSITIVE) -> float | None:
-    """P(positive) among the allowed answers, at the first token that begins an answer.
+def _first_token_answer(response: dict, task: Task) -> tuple[str | None, str]:
+    if not response.get("logprobs"):
+        return None, "invalid answer: the server returned no log-probabilities (set the task's decision: structured)"
+    probabilities = answer_probabilities(response["logprobs"][0], task.answers)
+    if probabilities is None:
+        return None, f"invalid answer: no allowed answer among the {TOP_LOGPROBS} likeliest first tokens"
+    return max(probabilities, key=probabilities.get), ""
 
-    Each answer's probability is that of its most likely first token among the
-    alternatives returned; the answers' probabilities are renormalised to sum to one.
+
+def _token(candidate: dict) -> str:
+    return candidate.get("token", "").lstrip(' "')
+
+
+def answer_probabilities(entry: dict, answers: list[str]) -> dict[str, float] | None:
+    """Each allowed answer's probability at one token position, renormalised over the answers.
+
+    An answer's probability is that of its most likely first token among the
+    token chosen and the alternatives returned; None when none begins an answer.
     """
+    best = {a: -math.inf for a in answers}
+    for candidate in [entry, *entry.get("top_logprobs", [])]:
+        token = _token(candidate)
+        for answer in answers:
+            if token and answer.startswith(token):
+                best[answer] = max(best[answer], candidate["logprob"])
+    total = sum(math.exp(v) for v in best.values())
+    return {a: math.exp(v) / total for a, v in best.items()} if total else None
+
+
+def p_yes(logprobs: list[dict] | None, answers: list[str], positive: str = POSITIVE) -> float | None:
+    """P(positive) among the allowed answers, at the first token chosen that begins an answer."""
     for entry in logprobs or []:
-        chosen = entry.get("token", "").lstrip(' "')
-        if not chosen or not any(a.startswith(chosen) for a in answers):
-            continue
-        best = {a: -math.inf for a in answers}
-        for candidate in [entry, *entry.get("top_logprobs", [])]:
-            token = candidate.get("token", "").lstrip(' "')
-            for answer in answers:
-                if token and answer.startswith(token):
-                    best[answer] = max(best[answer], candidate["logprob"])
-        total = sum(math.exp(v) for v in best.values())
-        return math.exp(best[positive]) / total if total else None
+        if _token(entry) and any(a.startswith(_token(entry)) for a in answers):
+            probabilities = answer_probabilities(entry, answers)
+            return probabilities and probabilities[positive]
     return None
 
 

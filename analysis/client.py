@@ -120,6 +120,27 @@ def _port_is_free(host: str) -> bool:
         return probe.connect_ex((parts.hostname, parts.port)) != 0
 
 
+def free_loopback_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_embedded_server(host: str) -> subprocess.Popen:
+    """The embedded server started on loopback ``host``, once it answers; the caller stops it."""
+    parts = urlsplit(host)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "analysis", "serve", "--host", parts.hostname.strip("[]"), "--port", str(parts.port)]
+    )
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while not _answers(host):
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            raise ServerUnavailable(f"The embedded server did not start at {host}.")
+        time.sleep(0.2)
+    return server
+
+
 def with_server(command: list[str], host: str | None = None) -> int:
     """Run ``command`` while an LLM server answers at ``host``.
 
@@ -135,17 +156,9 @@ def with_server(command: list[str], host: str | None = None) -> int:
         raise ServerUnavailable(f"No LLM server answers at {host}, and it is not on this machine to start one.")
     if not _port_is_free(host):
         raise ServerUnavailable(f"Something other than an LLM server listens at {host}; set OLLAMA_HOST to a free port.")
-    parts = urlsplit(host)
     print(f"No LLM server at {host}: starting the embedded server for this command.", file=sys.stderr)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "analysis", "serve", "--host", parts.hostname.strip("[]"), "--port", str(parts.port)]
-    )
+    server = start_embedded_server(host)
     try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while not _answers(host):
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise ServerUnavailable(f"The embedded server did not start at {host}.")
-            time.sleep(0.2)
         return subprocess.call(command)
     finally:
         server.terminate()

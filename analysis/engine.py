@@ -150,8 +150,14 @@ class LoadedModel:
         return self.llm._model.token_get_text(token) if token >= 0 else ""
 
     def render_chat(self, messages: list[dict]) -> str:
-        """The prompt text for a list of ``{"role", "content"}`` messages, by the GGUF's chat template."""
+        """The prompt text for a list of ``{"role", "content"}`` messages, by the GGUF's chat template.
+
+        As in Ollama, a last message from the assistant is continued, not closed:
+        the reply starts where its text stops (e.g. after ``{"answer": "``).
+        """
         plain = [{"role": m["role"], "content": m.get("content") or ""} for m in messages]
+        if len(plain) > 1 and plain[-1]["role"] == "assistant":
+            return self._chat_formatter(messages=plain[:-1]).prompt + plain[-1]["content"]
         return self._chat_formatter(messages=plain).prompt
 
     def tokenize(self, text: str) -> list[int]:

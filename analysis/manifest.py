@@ -52,7 +52,8 @@ def build_manifest(*, run: Run, tasks: list[Task], tags: list[str], described: d
         ],
         "tasks": [
             {"name": t.name, "version": t.version, "template": t.template, "answers": t.answers,
-             "schema": t.answer_schema, "options": t.options}
+             "schema": t.answer_schema, "options": t.options, "decision": t.decision,
+             **({"answer_prefix": t.answer_prefix} if t.decision == "first_token" else {})}
             for t in tasks
         ],
         "determinism": {

@@ -37,9 +37,25 @@ class Task(_Spec):
     answer_field: str = "answer"
     multiple: bool = Field(False, description="The answer is a list of allowed answers (stage 2), not one.")
     options: dict = Field({}, description="Ollama options this task needs, over the run's (e.g. a longer num_predict).")
+    decision: Literal["first_token", "structured"] = Field(
+        "structured",
+        description="first_token: the reply starts with `answer_prefix` and the allowed answers' log-probabilities "
+                    "at the next token decide, in one forward pass; structured: the model writes the JSON answer.",
+    )
+    answer_prefix: str = Field('{"answer": "', description="first_token: the start of the reply, given to the model.")
+
+    @model_validator(mode="after")
+    def _decidable(self) -> "Task":
+        if self.decision == "first_token" and self.multiple:
+            raise ValueError("decision first_token picks one answer; a task with multiple answers needs structured")
+        return self
 
     def messages(self, impression: str) -> list[dict]:
-        return [{"role": "user", "content": _TEMPLATES.from_string(self.template).render(impression=impression)}]
+        """The request's messages; with ``first_token``, the reply's start as an assistant message to continue."""
+        user = {"role": "user", "content": _TEMPLATES.from_string(self.template).render(impression=impression)}
+        if self.decision == "first_token":
+            return [user, {"role": "assistant", "content": self.answer_prefix}]
+        return [user]
 
 
 class ModelSpec(_Spec):

@@ -3,7 +3,6 @@ once per session on a free loopback port, through the official ollama client."""
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,14 +11,10 @@ import httpx
 import ollama
 import pytest
 
+from analysis.client import free_loopback_port
+
 SMALL_MODEL = "smollm2:135m"  # the fastest real model; enough to exercise the API
 START_TIMEOUT_S = 60
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _wait_until_answering(url: str, process: subprocess.Popen) -> None:
@@ -57,7 +52,7 @@ def stop_server(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
 
 @pytest.fixture(scope="session")
 def server_url():
-    port = free_port()
+    port = free_loopback_port()
     process = start_server(port)
     try:
         yield f"http://127.0.0.1:{port}"

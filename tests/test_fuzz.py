@@ -11,7 +11,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis.asking import parse_answer, p_yes
+from analysis.asking import p_yes, parse_answer
 from analysis.data import DataWarning, read_reports, write_table
 from analysis.impression import extract_impression
 from analysis.screening import _SENTENCE, remove_instructions

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from analysis.config import DEMO_DIR, ROOT
-from analysis.impression import extract_impression
 from analysis.data import write_table
+from analysis.impression import extract_impression
 from analysis.labeling import prompt_inputs, read_inputs
 from analysis.specs import load_run
 

@@ -7,9 +7,14 @@ import sys
 import pandas as pd
 import pytest
 
-from analysis.client import ModelMissing, ServerUnavailable, connect, describe_models
+from analysis.client import (
+    ModelMissing,
+    ServerUnavailable,
+    connect,
+    describe_models,
+    free_loopback_port,
+)
 from analysis.labeling import LABEL_COLUMNS, label_reports
-from tests.conftest import free_port
 
 REPORTS = pd.DataFrame({
     "report_id": ["r1", "r2", "r3", "r4", "r5"],
@@ -82,7 +87,7 @@ def test_no_server_is_one_clear_line_and_a_nonzero_exit(tmp_path, monkeypatch):
 
 
 def test_with_server_starts_the_embedded_server_for_a_command_and_stops_it(tmp_path, monkeypatch):
-    port = free_port()
+    port = free_loopback_port()
     monkeypatch.setenv("OLLAMA_HOST", f"127.0.0.1:{port}")
     probe = f"import httpx; print(httpx.get('http://127.0.0.1:{port}/api/tags').json()['models'][0]['name'])"
     result = subprocess.run([sys.executable, "-m", "analysis", "with-server", "--", sys.executable, "-c", probe],

@@ -11,7 +11,15 @@ import pytest
 
 from analysis.__main__ import build_parser
 from analysis.cache import ResponseCache
-from analysis.config import BUILD_DIR, INTERIM_DIR, NOTEBOOKS_DIR, PROCESSED_DIR, RAW_DIR, RESPONSE_CACHE_FILE, ROOT
+from analysis.config import (
+    BUILD_DIR,
+    INTERIM_DIR,
+    NOTEBOOKS_DIR,
+    PROCESSED_DIR,
+    RAW_DIR,
+    RESPONSE_CACHE_FILE,
+    ROOT,
+)
 from analysis.data import write_table
 
 # Every kind of file that holds report text or report ids, where the pipeline writes it.

@@ -13,11 +13,12 @@ import time
 import pandas as pd
 import pytest
 
+from analysis.client import free_loopback_port
 from analysis.config import DEMO_DIR
 from analysis.data import LABELS, DataWarning, read_reports
 from analysis.labeling import label_reports, read_labels, write_outputs
 from analysis.specs import load_run
-from tests.conftest import SMALL_MODEL, free_port, start_server, stop_server
+from tests.conftest import SMALL_MODEL, start_server, stop_server
 
 # One report per kind of bad input; the expected reason where the label cannot come from a model.
 BAD_INPUT = {
@@ -155,7 +156,7 @@ def test_two_runs_at_once_on_one_cache_neither_corrupt_it_nor_repeat_rows(use_se
 
 
 def test_a_server_that_dies_mid_run_stops_it_cleanly_and_the_rerun_resumes(tmp_path):
-    port = free_port()
+    port = free_loopback_port()
     env = {**os.environ, "OLLAMA_HOST": f"http://127.0.0.1:{port}"}
     reports = demo_sample(tmp_path, 12)
     server = start_server(port)
