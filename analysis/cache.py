@@ -53,6 +53,11 @@ def cache_key(digest: str, task_version: int, request: dict) -> str:
     return hashlib.sha256(json.dumps(identity, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+def _user_text(request: dict) -> str:
+    """The prompt: the last user message (an answer prefix may follow it as an assistant message)."""
+    return next((m["content"] for m in reversed(request["messages"]) if m["role"] == "user"), "")
+
+
 class ResponseCache:
     def __init__(self, path: Path):
         self.path = Path(path)
@@ -101,7 +106,7 @@ class ResponseCache:
                 request, response = json.loads(request), json.loads(response)
                 writer.writerow([
                     key, created_at, model, digest, task, task_version, report_id, server,
-                    request["messages"][-1]["content"], json.dumps(request.get("options", {}), sort_keys=True),
+                    _user_text(request), json.dumps(request.get("options", {}), sort_keys=True),
                     response.get("message", {}).get("content", ""), response.get("done_reason", ""),
                     response.get("prompt_eval_count", ""), response.get("eval_count", ""),
                     *(round(response[f] / 1e6, 1) if f in response else "" for f in DURATION_FIELDS),

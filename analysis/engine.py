@@ -8,12 +8,15 @@ once, not once per report.
 Reuse must not change answers. llama.cpp's arithmetic depends on how tokens
 are grouped into batches, so a prompt evaluated cold and the same prompt
 evaluated after a shared prefix can give log-probabilities that differ in the
-second decimal. So the batches are fixed by the prompt alone: a batch never
-crosses the end of a line and holds at most ``CHUNK_TOKENS`` tokens counted
-from the line's start, and the cache is reused only up to a batch boundary.
-Every position is then computed in the same batch whatever the model answered
-before, and an answer depends on its request alone. An instruction that ends
-with a line break before the report ("IMPRESSION:\n") is reused whole.
+second decimal. So the batches are fixed by the prompt alone: a batch starts
+after a blank line or after a line that ends in a colon, and holds at most
+``CHUNK_TOKENS`` tokens from there; the cache is reused only up to a batch
+start. Every position is then computed in the same batch whatever the model
+answered before, and an answer depends on its request alone. An instruction
+that ends with a header line before the report ("IMPRESSION:\n") is reused
+whole, and the report itself is evaluated in full-size batches (measured on
+demo prompts, qwen2.5-coder:1.5b: 1.66 s per report, against 1.97 s with one
+batch per line and 3.18 s with 64-token batches from the prompt's start).
 
 Log-probabilities are read from the logits of the last evaluated position
 only (``logits_all=False``): computing logits for every prompt position would
@@ -133,7 +136,7 @@ class LoadedModel:
             verbose=False,
         )
         self.lock = threading.Lock()
-        self._line_enders: dict[int, bool] = {}  # token -> whether its text holds a line break
+        self._texts: dict[int, str] = {}  # token -> its text, for batch boundaries
         self.metadata = dict(self.llm.metadata)
         self.template = self.metadata.get("tokenizer.chat_template", "")
         self._vocab = self.llm._model.vocab
@@ -168,15 +171,20 @@ class LoadedModel:
         return bool(llama_cpp.llama_vocab_is_eog(self._vocab, token))
 
     def _batch_starts(self, tokens: list[int]) -> list[int]:
-        """Where each evaluation batch of ``tokens`` starts: line starts, and every ``CHUNK_TOKENS`` within a line."""
-        line_starts = [0] + [i + 1 for i, token in enumerate(tokens[:-1]) if self._ends_line(token)]
-        line_ends = line_starts[1:] + [len(tokens)]
-        return [start for line, end in zip(line_starts, line_ends) for start in range(line, end, CHUNK_TOKENS)]
+        """Where each evaluation batch of ``tokens`` starts: after a blank line or a line ending in a colon
+        (a header such as "IMPRESSION:"), and every ``CHUNK_TOKENS`` between those."""
+        starts, tail = [0], ""
+        for i, token in enumerate(tokens[:-1]):
+            tail = (tail + self._text_of(token))[-2:]
+            if tail in ("\n\n", ":\n"):
+                starts.append(i + 1)
+        ends = starts[1:] + [len(tokens)]
+        return [chunk for start, end in zip(starts, ends) for chunk in range(start, end, CHUNK_TOKENS)]
 
-    def _ends_line(self, token: int) -> bool:
-        if token not in self._line_enders:
-            self._line_enders[token] = b"\n" in self.llm.detokenize([token], special=True)
-        return self._line_enders[token]
+    def _text_of(self, token: int) -> str:
+        if token not in self._texts:
+            self._texts[token] = self.llm.detokenize([token], special=True).decode("utf-8", errors="replace")
+        return self._texts[token]
 
     def _last_logits(self) -> np.ndarray:
         pointer = self.llm._ctx.get_logits()

@@ -11,7 +11,8 @@ import pytest
 from analysis.asking import p_yes, parse_answer
 from analysis.specs import load_task
 
-TASK = load_task("extravasation_zeroshot")
+# The structured path: the model writes the JSON answer (the first-token path is tested at the end).
+TASK = load_task("extravasation_zeroshot").model_copy(update={"decision": "structured"})
 
 
 def response(content, done_reason="stop"):
@@ -67,3 +68,20 @@ def test_p_yes_renormalises_over_the_allowed_answers_at_the_answer_token():
 def test_p_yes_is_missing_without_logprobs():
     assert p_yes(None, TASK.answers) is None
     assert p_yes([entry("Hello", -0.1, [("Hello", -0.1)])], TASK.answers) is None
+
+
+def test_first_token_decision_without_logprobs_says_to_use_structured():
+    task = load_task("extravasation_zeroshot")
+    assert task.decision == "first_token"
+    value, reason = parse_answer({"message": {"content": "Yes"}}, task)
+    assert value is None and "decision: structured" in reason
+
+
+def test_first_token_decision_takes_the_likeliest_allowed_answer_even_if_another_token_was_sampled():
+    task = load_task("extravasation_zeroshot")
+    entry = {"token": "The", "logprob": -0.1, "top_logprobs": [
+        {"token": "The", "logprob": -0.1}, {"token": "No", "logprob": -2.0}, {"token": "Yes", "logprob": -3.0}]}
+    assert parse_answer({"message": {"content": "The"}, "logprobs": [entry]}, task) == ("No", "")
+    nothing = {"token": "The", "logprob": -0.1, "top_logprobs": [{"token": "A", "logprob": -1.0}]}
+    value, reason = parse_answer({"message": {"content": "The"}, "logprobs": [nothing]}, task)
+    assert value is None and reason.startswith("invalid answer: no allowed answer")

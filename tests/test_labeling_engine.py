@@ -44,11 +44,35 @@ def test_an_interrupted_run_resumes_and_a_changed_prompt_is_asked_again(use_serv
     assert summary.from_cache == 0
 
 
+def test_the_first_token_decides_in_one_forward_pass(use_server, tmp_path):
+    answers, _ = asker_for(tmp_path).ask_all(IMPRESSIONS)
+    for answer in answers.values():
+        assert answer.value in TASK.answers and 0 <= answer.p_yes <= 1 and not answer.reason
+    exported = pd.read_csv(ResponseCache(tmp_path / "cache.sqlite").export(tmp_path / "responses.csv"))
+    assert (exported.eval_count == 1).all()  # one token sampled, from the prompt's own last logits
+    assert exported.prompt.str.contains("IMPRESSION").all()
+
+
+def test_first_token_and_structured_answers_agree_on_clear_reports(use_server, tmp_path):
+    server = connect()
+    tag = "qwen2.5-coder:1.5b"
+    digest = describe_models(server, [tag])[tag]["digest"]
+    clear = {k: IMPRESSIONS[k] for k in "ab"}
+    said = {}
+    for decision in ("first_token", "structured"):
+        task = TASK.model_copy(update={"decision": decision})
+        asker = Asker(server, ResponseCache(tmp_path / f"{decision}.sqlite"), tag, digest, task, OPTIONS)
+        said[decision] = {k: a.value for k, a in asker.ask_all(clear)[0].items()}
+    assert said["first_token"] == said["structured"] == {"a": "Yes", "b": "No"}
+
+
 def test_an_answer_that_ignores_the_schema_is_kept_raw_and_undefined(use_server, tmp_path, monkeypatch):
     # Some Ollama runners ignore `format`; simulate one by not sending it.
     real_build = asking.build_request
     monkeypatch.setattr(asking, "build_request", lambda *a, **k: {**real_build(*a, **k), "format": None})
-    answers, _ = asker_for(tmp_path, options={**OPTIONS, "num_predict": 12}).ask_all({"a": IMPRESSIONS["a"]})
+    structured = TASK.model_copy(update={"decision": "structured"})
+    answers, _ = asker_for(tmp_path, task=structured, options={**OPTIONS, "num_predict": 12}).ask_all(
+        {"a": IMPRESSIONS["a"]})
     assert answers["a"].value is None
     assert answers["a"].reason.startswith("invalid answer")
     cache = ResponseCache(tmp_path / "cache.sqlite")

@@ -207,3 +207,14 @@ def test_the_same_run_twice_from_empty_caches_gives_identical_labels(use_server,
     assert set(determinism["digests"]) == set(models) and all(determinism["digests"].values())
     assert (determinism["temperature"], determinism["seed"], determinism["num_ctx"], determinism["workers"]) == (
         0, 42, 4096, 1)
+
+
+def test_requests_in_flight_at_once_give_the_same_labels_as_one_at_a_time(use_server, tmp_path):
+    # --workers N keeps N requests in flight, for a server with N parallel slots (OLLAMA_NUM_PARALLEL=N).
+    # The embedded server answers one request per model at a time, in batches fixed by each prompt: same labels.
+    reports = read_reports(DEMO_DIR / "reports.csv").head(6)
+    one, _ = label_reports(reports, run="embedded", models=[SMALL_MODEL], cache_path=tmp_path / "one.sqlite")
+    three, manifest = label_reports(reports, run="embedded", models=[SMALL_MODEL], cache_path=tmp_path / "three.sqlite",
+                                    workers=3)
+    pd.testing.assert_frame_equal(one, three, check_exact=True)
+    assert manifest["determinism"]["workers"] == 3

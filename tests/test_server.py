@@ -134,3 +134,12 @@ def test_an_answer_does_not_depend_on_the_request_before_it(client):
     ask(instruction + "IMPRESSION: No acute findings.")
     warm = ask(instruction + "IMPRESSION: Splenic laceration with active extravasation.")
     assert cold == warm
+
+
+def test_a_last_assistant_message_is_continued_as_ollama_does(client):
+    messages = [{"role": "user", "content": "Is the sky blue? Reply as JSON."},
+                {"role": "assistant", "content": '{"answer": "'}]
+    response = client.chat(model=SMALL_MODEL, messages=messages, options={"temperature": 0, "num_predict": 1},
+                           logprobs=True, top_logprobs=5)
+    assert response.eval_count == 1 and len(response.logprobs) == 1
+    assert not response.message.content.startswith("{")  # the reply goes on from inside the JSON string
