@@ -31,7 +31,7 @@ import pandas as pd
 from analysis.client import free_loopback_port, start_embedded_server
 from analysis.config import BUILD_DIR, DEMO_DIR, MODELS_DIR
 from analysis.data import LABELS, UNDEFINED, read_reports
-from analysis.engine import LoadedModel, _common_prefix
+from analysis.engine import LoadedModel, common_prefix
 from analysis.labeling import Labeler, prompt_inputs
 from analysis.specs import Task, load_run, load_task
 from analysis.weights import load_registry
@@ -59,7 +59,7 @@ def unique_tokens(model: LoadedModel, prompts: list[str]) -> list[int]:
     counts, previous = [], []
     for prompt in prompts:
         tokens = model.tokenize(prompt)
-        counts.append(len(tokens) - min(_common_prefix(previous, tokens), len(tokens) - 1))
+        counts.append(len(tokens) - min(common_prefix(previous, tokens), len(tokens) - 1))
         previous = tokens
     return counts
 

@@ -213,7 +213,7 @@ class LoadedModel:
                 f"prompt is {len(tokens)} tokens, which does not fit num_ctx {self.num_ctx}"
             )
         limit = room if options.num_predict < 0 else min(options.num_predict, room)
-        cached = _common_prefix(self.llm.input_ids[: self.llm.n_tokens], tokens)
+        cached = common_prefix(self.llm.input_ids[: self.llm.n_tokens], tokens)
         starts = self._batch_starts(tokens)
         # At least the last prompt token is evaluated: its logits give the first answer token.
         reused = max(start for start in starts if start <= min(cached, len(tokens) - 1))
@@ -286,7 +286,8 @@ class LoadedModel:
             stream.close()
 
 
-def _common_prefix(cached: np.ndarray, tokens: list[int]) -> int:
+def common_prefix(cached, tokens: list[int]) -> int:
+    """How many leading tokens two token sequences share."""
     length = 0
     for old, new in zip(cached, tokens):
         if old != new:
