@@ -54,11 +54,10 @@ def prompt_rate(model: LoadedModel, text: str) -> float:
     return best
 
 
-def unique_tokens(model: LoadedModel, prompts: list[str]) -> list[int]:
-    """For each prompt in turn, the tokens it does not share with the prompt before it."""
+def unique_tokens(prompts: list[list[int]]) -> list[int]:
+    """For each tokenized prompt in turn, the tokens it does not share with the prompt before it."""
     counts, previous = [], []
-    for prompt in prompts:
-        tokens = model.tokenize(prompt)
+    for tokens in prompts:
         counts.append(len(tokens) - min(common_prefix(previous, tokens), len(tokens) - 1))
         previous = tokens
     return counts
@@ -106,11 +105,11 @@ def bench(reports_file: Path = DEMO_DIR / "reports.csv", limit: int = 40, run_na
     limits = {}
     for tag in tags:
         model = LoadedModel(tag, registry[tag].path(models_dir), num_ctx=run.options["num_ctx"])
-        prompts = [model.render_chat(task.messages(text)) for text in texts]
-        counts = unique_tokens(model, prompts)
+        prompts = [model.tokenize(model.render_chat(task.messages(text))) for text in texts]
+        counts = unique_tokens(prompts)
         rate = prompt_rate(model, "\n".join(texts))
         limits[tag] = {"prompt_tokens_per_s": rate, "unique_tokens": sum(counts),
-                       "prompt_tokens": sum(len(model.tokenize(p)) for p in prompts),
+                       "prompt_tokens": sum(map(len, prompts)),
                        "least_s": sum(counts) / rate}
         del model
 

@@ -84,7 +84,12 @@ class Labeler:
         if unknown:
             raise SpecError(f"run '{self.run.name}' has no model(s) {unknown}; its models: {self.run.labelers}")
         self.tags = [t for t in chosen if t != BASELINE]
-        self.rules = _load_baseline(self.run.baseline) if BASELINE in chosen else None
+        self.rules = None
+        if BASELINE in chosen:
+            # Imported here: medspaCy and spaCy load only when the baseline runs.
+            from analysis.baseline import load_rules
+
+            self.rules = load_rules(self.run.baseline)
         # The rule-based baseline alone needs no LLM server.
         self.server = connect(host) if self.tags else None
         self.described = describe_models(self.server, self.tags) if self.tags else {}
@@ -173,14 +178,6 @@ class Labeler:
             labels.loc[labels.model == ENSEMBLE, "locations"] = (
                 labels.loc[labels.model == ENSEMBLE, "report_id"].map(voted.set_index("report_id").locations).fillna(""))
         return labels, gated, summaries
-
-
-def _load_baseline(name: str):
-    from analysis.baseline import (
-        load_rules,  # medspaCy and spaCy load only when the baseline runs
-    )
-
-    return load_rules(name)
 
 
 def add_ensemble(labels: pd.DataFrame) -> pd.DataFrame:

@@ -4,41 +4,18 @@ once per session on a free loopback port, through the official ollama client."""
 import os
 import signal
 import subprocess
-import sys
-import time
 
-import httpx
 import ollama
 import pytest
 
-from analysis.client import free_loopback_port
+from analysis.client import free_loopback_port, start_embedded_server
 
 SMALL_MODEL = "smollm2:135m"  # the fastest real model; enough to exercise the API
-START_TIMEOUT_S = 60
-
-
-def _wait_until_answering(url: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the embedded server exited with code {process.returncode}")
-        try:
-            if httpx.get(f"{url}/api/version", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise RuntimeError(f"the embedded server did not answer at {url} within {START_TIMEOUT_S} s")
 
 
 def start_server(port: int) -> subprocess.Popen:
     """The embedded server on ``127.0.0.1:port``, answering."""
-    process = subprocess.Popen([sys.executable, "-m", "analysis", "serve", "--host", "127.0.0.1", "--port", str(port)])
-    try:
-        _wait_until_answering(f"http://127.0.0.1:{port}", process)
-    except RuntimeError:
-        stop_server(process, signal.SIGKILL)
-        raise
-    return process
+    return start_embedded_server(f"http://127.0.0.1:{port}")
 
 
 def stop_server(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
