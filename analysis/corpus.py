@@ -2384,6 +2384,10 @@ def corpus_card(cases: list[Case]) -> str:
         "| `reports.csv` | report_id, report_text | the whole report, multi-line |",
         "| `ground_truth.csv` | report_id, extravasation, locations | `Yes`/`No`/`Undefined`; locations `;`-separated, only for `Yes` |",
         "| `case_features.csv` | report_id, template, hard_cases | institutional template; hard-case categories, `;`-separated |",
+        "| `split.csv` | report_id, split | `dev` or `test`; drawn by `python -m analysis split`, not by this generator |",
+        "",
+        "Prompts are written, and few-shot examples taken, on the `dev` reports only; "
+        "Tables 1A/1B are computed on the `test` reports.",
         "",
         "## Stage 1 labels",
         "",

@@ -19,6 +19,7 @@ POSITIVE, UNDEFINED = "Yes", "Undefined"  # the guideline's positive class, and 
 BASELINE = "rules"
 LOCATIONS = ("bowel", "liver", "spleen", "kidney", "abdominal wall", "gluteal/thigh", "retroperitoneal", "other")
 PARQUET_SUFFIXES = {".parquet", ".pq"}
+DEV, TEST = "dev", "test"  # the parts of a split file (analysis.split)
 
 
 def open_private(path: Path):
@@ -108,6 +109,17 @@ def read_truth(path: Path) -> pd.DataFrame:
     unknown = {site for cell in frame.locations for site in split_locations(cell)} - set(LOCATIONS)
     if unknown:
         raise DataError(f"{path}: unknown location(s) {sorted(unknown)}; allowed: {list(LOCATIONS)}")
+    return frame
+
+
+def read_split(path: Path) -> pd.DataFrame:
+    """``report_id, split``: each report's part, development or test."""
+    frame = _require(_read_table(path), path, {c: c for c in ("report_id", "split")}, "A split file has columns report_id, split.")
+    unknown = sorted(set(frame.split) - {DEV, TEST})
+    if unknown:
+        raise DataError(f"{path}: split must be {DEV!r} or {TEST!r}; found {unknown}")
+    if frame.report_id.duplicated().any():
+        raise DataError(f"{path}: report_id(s) listed twice: {sorted(frame.report_id[frame.report_id.duplicated()])[:10]}")
     return frame
 
 

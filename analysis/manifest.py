@@ -20,6 +20,7 @@ from analysis import __version__
 from analysis.asking import AskSummary
 from analysis.client import Server
 from analysis.specs import Run, Task
+from analysis.split import evaluated
 
 PACKAGES = ("ollama", "llama-cpp-python", "pandas", "scikit-learn", "jsonschema", "spacy", "medspacy")
 
@@ -73,9 +74,17 @@ def build_manifest(*, run: Run, tasks: list[Task], tags: list[str], described: d
             "not_sent": {k: int(v) for k, v in inputs[inputs.prompt_text.isna()].reason.value_counts().items()},
             "impression_found_by": {k: int(v) for k, v in inputs.impression_method.value_counts().items()},
             "instruction_like_text_removed": int((inputs.note != "").sum()),
+            **_split_record(inputs),
         },
         "timing": [],
     }
+
+
+def _split_record(inputs: pd.DataFrame) -> dict:
+    """Which reports the tables are computed on: the test part of a split, or all (no split given)."""
+    if "split" not in inputs:
+        return {}
+    return {"split": {k: int(v) for k, v in inputs.split.value_counts().items()}, "evaluated_on": evaluated(inputs.split)}
 
 
 def record_stage(manifest: dict, summaries: list[AskSummary], labels: pd.DataFrame, gated: list[str] | None = None) -> dict:
