@@ -37,7 +37,7 @@ def _label(args) -> int:
     reports = read_reports(args.reports, id_column=args.id_column, text_column=args.text_column)
     labels, manifest = label_reports(
         reports, run=args.run, models=args.models or None, limit=args.limit, cache_path=args.cache,
-        refresh=args.refresh, workers=args.workers,
+        refresh=args.refresh, workers=args.workers, task=args.task,
     )
     paths = write_outputs(labels, manifest, args.out, cache_path=args.cache)
     print(f"{labels.report_id.nunique()} reports, {labels.model.nunique()} label sets. Wrote " + ", ".join(map(str, paths)))
@@ -45,19 +45,33 @@ def _label(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from analysis.data import read_truth
+    from analysis.data import TEST, read_split, read_truth
     from analysis.labeling import read_labels
     from analysis.metrics import table1a, table1b
     from analysis.specs import load_run
     from analysis.tables import write_comparisons, write_table1a, write_table1b
 
     labels, truth = read_labels(args.labels), read_truth(args.truth)
+    if args.split:
+        split = read_split(args.split)
+        truth = truth[truth.report_id.isin(split.report_id[split.split == TEST])]
+        print(f"Evaluated on the test split of {args.split}: {len(truth)} reports with ground truth")
     bootstrap = load_run(args.run).bootstrap
     settings = (bootstrap.resamples, bootstrap.seed, bootstrap.confidence)
     first, second = table1a(labels, truth, *settings), table1b(labels, truth, *settings)
     paths = write_table1a(first, args.out) + write_table1b(second, args.out) + write_comparisons(first, second, args.out)
     print(first[["model", "precision", "recall", "f1", "accuracy", "n", "n_undefined"]].to_string(index=False))
     print("Wrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def _split(args) -> int:
+    from analysis.data import read_truth, write_table
+    from analysis.split import make_split
+
+    split = make_split(read_truth(args.truth), args.dev, args.seed)
+    write_table(split, args.out)
+    print(split.split.value_counts().to_string(header=False) + f"\nWrote {args.out}")
     return 0
 
 
@@ -98,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     label.add_argument("--text-column", default="report_text", help="column of report texts (default: report_text)")
     label.add_argument("--out", type=Path, required=True, help="folder for labels.csv")
     label.add_argument("--run", default="embedded", help="run file name in analysis/runs (default: embedded)")
+    label.add_argument("--task", help="stage-1 prompt variant: zeroshot, guideline, fewshot (analysis/tasks/extravasation_NAME.yaml) "
+                       "or any task file name (default: the run file's)")
     label.add_argument("--models", nargs="+", help="only these model tags of the run; `rules` is the rule-based baseline (needs no server)")
     label.add_argument("--limit", type=int, help="only the first N reports")
     label.add_argument("--cache", type=Path, default=RESPONSE_CACHE_FILE, help="response cache (SQLite)")
@@ -109,8 +125,16 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--labels", type=Path, required=True)
     evaluate.add_argument("--truth", type=Path, required=True)
     evaluate.add_argument("--out", type=Path, required=True)
+    evaluate.add_argument("--split", type=Path, help="split file (report_id, split): evaluate on its test part only")
     evaluate.add_argument("--run", default="embedded", help="run file whose bootstrap settings to use")
     evaluate.set_defaults(handler=_evaluate)
+
+    split = commands.add_parser("split", help="draw a development/test split of reports with ground truth")
+    split.add_argument("--truth", type=Path, default=DEMO_DIR / "ground_truth.csv")
+    split.add_argument("--out", type=Path, default=DEMO_DIR / "split.csv")
+    split.add_argument("--dev", type=int, default=100, help="reports in the development part (default 100)")
+    split.add_argument("--seed", type=int, default=20240917)
+    split.set_defaults(handler=_split)
 
     bench = commands.add_parser("bench", help="stage-1 speed of each embedded model against this machine's limit")
     bench.add_argument("--reports", type=Path, default=DEMO_DIR / "reports.csv")

@@ -26,7 +26,7 @@ from analysis.ensemble import ENSEMBLE, majority_vote, voters
 from analysis.impression import extract_impression
 from analysis.manifest import build_manifest, record_stage, write_manifest
 from analysis.screening import remove_instructions
-from analysis.specs import Run, SpecError, load_run, load_task
+from analysis.specs import Run, SpecError, Task, load_run, load_task, stage1_task_name
 
 LABEL_COLUMNS = ["report_id", "model", "extravasation", "locations", "p_yes", "reason"]
 INPUT_COLUMNS = ["report_id", "prompt_text", "reason", "impression_method", "note"]
@@ -72,12 +72,20 @@ def read_labels(path: Path) -> pd.DataFrame:
 
 
 class Labeler:
-    """The models of a run, on the server that answers, with the response cache."""
+    """The models of a run, on the server that answers, with the response cache.
+
+    ``task`` replaces the run's stage-1 task: a ``Task`` (e.g. a prompt being
+    edited) or a variant name (``guideline`` for ``extravasation_guideline``).
+    """
 
     def __init__(self, run: Run | str = "embedded", models: list[str] | None = None, host: str | None = None,
-                 cache_path: Path = RESPONSE_CACHE_FILE, refresh: bool = False, workers: int | None = None):
+                 cache_path: Path = RESPONSE_CACHE_FILE, refresh: bool = False, workers: int | None = None,
+                 task: Task | str | None = None):
         self.run = load_run(run) if isinstance(run, str) else run
-        self.task = load_task(self.run.task)
+        if isinstance(task, str):
+            task = load_task(stage1_task_name(task))
+        self.task = task or load_task(self.run.task)
+        self.run = self.run.model_copy(update={"task": self.task.name})  # the manifest names the task asked
         self.locator = load_task(self.run.localization.task) if self.run.localization else None
         chosen = models or self.run.labelers
         unknown = [t for t in chosen if t not in self.run.labelers]
@@ -198,13 +206,15 @@ def label_reports(
     cache_path: Path = RESPONSE_CACHE_FILE,
     refresh: bool = False,
     workers: int | None = None,
+    task: Task | str | None = None,
 ) -> tuple[pd.DataFrame, dict]:
     """Labels of every report by every model of the run and by their ensemble, and the run's manifest.
 
-    ``run`` is a run file's name or a ``Run``, so that a notebook or a test may change one before using it.
+    ``run`` is a run file's name or a ``Run``, so that a notebook or a test may change one before using it;
+    ``task`` replaces its stage-1 task (see ``Labeler``).
     """
     started = datetime.now(timezone.utc)
-    labeler = Labeler(run, models, host, cache_path, refresh, workers)
+    labeler = Labeler(run, models, host, cache_path, refresh, workers, task)
     inputs = prompt_inputs(reports.head(limit) if limit else reports, labeler.run)
     stage1, first = labeler.stage1(inputs)
     labels, gated, second = labeler.stage2(inputs, add_ensemble(stage1))

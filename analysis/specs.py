@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from analysis.config import RUNS_DIR, TASKS_DIR
 from analysis.data import BASELINE
 
+# Stage-1 prompt variants are task files named extravasation_<variant>.yaml.
+STAGE1_PREFIX = "extravasation_"
 _TEMPLATES = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
 
 
@@ -27,11 +29,20 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+class Example(_Spec):
+    """A worked example shown in a few-shot prompt, with the report it was taken from."""
+
+    source: str = Field(description="report_id of the development-split report the impression was taken from")
+    impression: str = Field(description="the source's impression, or the passage of it that decides the answer")
+    answer: str
+    why: str = Field(description="the guideline's reason for the answer, in one line")
+
+
 class Task(_Spec):
     name: str
     version: int = Field(ge=1)
     description: str
-    template: str = Field(description="Jinja template of the user message; receives `impression`.")
+    template: str = Field(description="Jinja template of the user message; receives `impression` and `examples`.")
     answers: list[str] = Field(min_length=2)
     answer_schema: dict = Field(alias="schema")
     answer_field: str = "answer"
@@ -43,16 +54,21 @@ class Task(_Spec):
                     "at the next token decide, in one forward pass; structured: the model writes the JSON answer.",
     )
     answer_prefix: str = Field('{"answer": "', description="first_token: the start of the reply, given to the model.")
+    examples: list[Example] = Field([], description="Worked examples for a few-shot template, from the development split only.")
 
     @model_validator(mode="after")
     def _decidable(self) -> "Task":
         if self.decision == "first_token" and self.multiple:
             raise ValueError("decision first_token picks one answer; a task with multiple answers needs structured")
+        wrong = [e.source for e in self.examples if e.answer not in self.answers]
+        if wrong:
+            raise ValueError(f"examples {wrong} have an answer outside {self.answers}")
         return self
 
     def messages(self, impression: str) -> list[dict]:
         """The request's messages; with ``first_token``, the reply's start as an assistant message to continue."""
-        user = {"role": "user", "content": _TEMPLATES.from_string(self.template).render(impression=impression)}
+        prompt = _TEMPLATES.from_string(self.template).render(impression=impression, examples=self.examples)
+        user = {"role": "user", "content": prompt}
         if self.decision == "first_token":
             return [user, {"role": "assistant", "content": self.answer_prefix}]
         return [user]
@@ -144,6 +160,14 @@ def _load(model: type[_Spec], path: Path):
 
 def load_task(name: str, directory: Path = TASKS_DIR) -> Task:
     return _load(Task, Path(directory) / f"{name}.yaml")
+
+
+def stage1_task_name(variant: str, directory: Path = TASKS_DIR) -> str:
+    """The task file a short variant name means: ``guideline`` is ``extravasation_guideline``.
+
+    A full task file name is taken as it is.
+    """
+    return variant if (Path(directory) / f"{variant}.yaml").is_file() else f"{STAGE1_PREFIX}{variant}"
 
 
 def load_run(name: str, directory: Path = RUNS_DIR) -> Run:

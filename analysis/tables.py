@@ -14,6 +14,11 @@ Files each writer produces in ``out_dir``:
   other data with other models. The two blocks are never matched row to row.
 - ``write_statistics``: ``paired_differences.csv``, ``mcnemar.csv``,
   ``agreement.csv`` and one ``statistics.md`` with the three tables.
+- ``write_thresholds``: ``thresholds.{csv,md}``: per model, the ``p_yes`` cut
+  chosen on the development split and, on the test split, F1 of the plain
+  answer and of the cut, with their paired difference.
+- ``write_variants``: ``variants.{csv,md}``: F1 per model and prompt variant
+  on the test split, and each variant's difference from zero-shot.
 
 Every value comes from the tables given (computed by ``analysis.metrics``
 and ``analysis.statistics``) or from ``published.yaml``.
@@ -214,3 +219,41 @@ def write_statistics(differences: pd.DataFrame, mcnemar: pd.DataFrame, agreement
         + "\n## Agreement of the models (Fleiss' κ on Yes/No/Undefined)\n\n" + _markdown(shown_agreement)
     )
     return paths
+
+
+def _difference(table: pd.DataFrame) -> pd.Series:
+    return pd.Series([with_interval(*values, dash=" to ") for values in zip(table.difference, table.difference_lo, table.difference_hi)],
+                     index=table.index)
+
+
+def write_thresholds(table: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """``thresholds.csv`` and ``thresholds.md``; without a development split, a note saying so."""
+    if table.empty:
+        return _write(out_dir, "thresholds", table, "No development split: no threshold was chosen.\n")
+    shown = pd.DataFrame({
+        "model": table.model,
+        "cut (p_yes ≥)": table.threshold.map("{:.3f}".format),
+        "F1, plain answer": _estimates(table, "f1_answer", EN_DASH),
+        "F1, cut": _estimates(table, "f1_threshold", EN_DASH),
+        "cut − answer": _difference(table),
+    })
+    markdown = _markdown(shown) + (
+        f"\nThe cut maximises F1 on the {table.n_development.iloc[0]} development reports; F1 is measured on the "
+        f"{table.n_test.iloc[0]} test reports. {_interval_note(table)} The tables keep the plain answer.\n"
+    )
+    return _write(out_dir, "thresholds", table, markdown)
+
+
+def write_variants(table: pd.DataFrame, out_dir: Path, reference: str = "zeroshot") -> list[Path]:
+    """``variants.csv`` (long) and ``variants.md`` (one row per model: F1 of each variant, and its difference from ``reference``)."""
+    estimates = table.assign(estimate=_estimates(table, "f1", EN_DASH), change=_difference(table))
+    variants, models = list(table.variant.unique()), list(table.model.unique())
+    shown = estimates.pivot(index="model", columns="variant", values="estimate").reindex(index=models, columns=variants)
+    changes = estimates[estimates.variant != reference].pivot(index="model", columns="variant", values="change")
+    changes = changes.reindex(index=models, columns=[v for v in variants if v != reference])
+    shown = pd.concat([shown, changes.add_prefix("Δ ").add_suffix(f" − {reference}")], axis=1).rename_axis(columns=None)
+    markdown = _markdown(shown.reset_index()) + (
+        f"\nF1 (Yes positive) on the {table.n.iloc[0]} test reports, with each variant's difference from {reference} "
+        f"for the same model. {_interval_note(table)} Precision, recall and the ROC AUC of p_yes are in variants.csv.\n"
+    )
+    return _write(out_dir, "variants", table, markdown)
