@@ -22,6 +22,8 @@ LLAMA_CPP_CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
 RUN ?= embedded
 REPORTS ?= data/demo/reports.csv
 TRUTH ?= data/demo/ground_truth.csv
+# Development/test split: tables on the test part. Your own data: SPLIT= (every report evaluated) or your split file.
+SPLIT ?= $(if $(filter data/demo/reports.csv,$(REPORTS)),data/demo/split.csv,)
 ID_COLUMN ?= report_id
 TEXT_COLUMN ?= report_text
 PROCESSED := data/processed/$(RUN)
@@ -37,16 +39,19 @@ ASKING := analysis/asking.py analysis/cache.py analysis/client.py analysis/label
 # The rule-based baseline labels in stage 1, beside the models.
 BASELINE := analysis/baseline.py $(wildcard analysis/rules/*.yaml)
 
-INPUTS := $(PROCESSED)/inputs.csv $(PROCESSED)/truth.csv
+INPUTS := $(PROCESSED)/inputs.csv $(PROCESSED)/truth.csv $(PROCESSED)/truth_dev.csv
 STAGE1 := $(PROCESSED)/stage1.csv
 ENSEMBLE := $(PROCESSED)/stage1_ensemble.csv
-TABLE1A := $(FIGURES)/table1a.csv $(FIGURES)/table1a.md $(FIGURES)/table1a.tex $(FIGURES)/statistics.md
+TABLE1A := $(FIGURES)/table1a.csv $(FIGURES)/table1a.md $(FIGURES)/table1a.tex $(FIGURES)/statistics.md $(FIGURES)/thresholds.md
 STAGE2 := $(PROCESSED)/labels.csv $(FIGURES)/table1b.csv $(FIGURES)/table1b.md $(FIGURES)/table1b.tex \
 	$(FIGURES)/table1a_vs_published.md $(FIGURES)/table1b_vs_published.md
-PLOTS := $(addprefix $(FIGURES)/,$(addsuffix .png,figure1_pipeline confusion_matrices forest_f1 locations_f1 roc_p_yes)) \
+PLOTS := $(addprefix $(FIGURES)/,$(addsuffix .png,figure1_pipeline confusion_matrices forest_f1 locations_f1 roc_p_yes reliability_p_yes)) \
 	$(PROCESSED)/reviewer_sheet.html
 # Only the shipped demo run writes its results into README.md.
 README_RESULTS := $(if $(filter embedded/data/demo/reports.csv,$(RUN)/$(REPORTS)),True,False)
+# The stage-1 prompt variants (zeroshot, guideline, fewshot) compared on the test split.
+VARIANT_TASKS := $(filter-out $(STAGE2_TASK),$(wildcard analysis/tasks/extravasation_*.yaml))
+VARIANTS := $(FIGURES)/variants.csv $(FIGURES)/variants.md $(PROCESSED)/variants.csv
 PAPER_OUTPUTS := $(INPUTS) $(STAGE1) $(ENSEMBLE) $(TABLE1A) $(STAGE2) $(PLOTS)
 
 # Run notebooks/$(1).py with papermill (extra parameters in $(2)); the executed
@@ -57,6 +62,13 @@ define run_notebook
 	umask 077 && jupytext --to ipynb --output - notebooks/$(1).py | papermill --kernel python3 --log-output - build/$(1).ipynb \
 	  -p run_name $(RUN) -p processed_dir $(PROCESSED) $(2)
 	umask 077 && jupyter nbconvert --to html --log-level WARN build/$(1).ipynb
+endef
+
+# Make the files $(1), through an LLM server at OLLAMA_HOST; the embedded one is
+# started only when something is out of date and nothing answers there.
+define make_with_server
+	@$(MAKE) --no-print-directory -q $(1) || \
+	  $(BIN)/python -m analysis with-server -- $(MAKE) --no-print-directory $(1)
 endef
 
 ## Show this help
@@ -85,12 +97,11 @@ $(SETUP_STAMP): pyproject.toml analysis/models.yaml
 
 ## Run every stage whose inputs changed: labels, Tables 1A/1B, figures, reviewer sheet (starts the embedded LLM server if none answers)
 paper: setup
-	@$(MAKE) --no-print-directory -q $(PAPER_OUTPUTS) || \
-	  $(BIN)/python -m analysis with-server -- $(MAKE) --no-print-directory $(PAPER_OUTPUTS)
+	$(call make_with_server,$(PAPER_OUTPUTS))
 	@echo "Up to date: tables and figures in $(FIGURES)/, labels in $(PROCESSED)/, notebooks in build/"
 
-$(INPUTS) &: notebooks/01_data.py $(REPORTS) $(TRUTH) analysis/impression.py analysis/labeling.py $(CORE)
-	$(call run_notebook,01_data,-p reports_file $(REPORTS) -p truth_file $(TRUTH) -p id_column $(ID_COLUMN) -p text_column $(TEXT_COLUMN))
+$(INPUTS) &: notebooks/01_data.py $(REPORTS) $(TRUTH) $(SPLIT) analysis/impression.py analysis/labeling.py analysis/split.py $(CORE)
+	$(call run_notebook,01_data,-p reports_file $(REPORTS) -p truth_file $(TRUTH) -r split_file '$(SPLIT)' -p id_column $(ID_COLUMN) -p text_column $(TEXT_COLUMN))
 
 $(STAGE1): notebooks/02_stage1.py $(PROCESSED)/inputs.csv $(STAGE1_TASK) $(ASKING) $(BASELINE) $(CORE)
 	$(call run_notebook,02_stage1,)
@@ -98,14 +109,22 @@ $(STAGE1): notebooks/02_stage1.py $(PROCESSED)/inputs.csv $(STAGE1_TASK) $(ASKIN
 $(ENSEMBLE): notebooks/03_ensemble.py $(STAGE1) analysis/ensemble.py analysis/statistics.py $(CORE)
 	$(call run_notebook,03_ensemble,)
 
-$(TABLE1A) &: notebooks/04_table1a.py $(ENSEMBLE) $(PROCESSED)/truth.csv analysis/metrics.py analysis/statistics.py analysis/tables.py $(CORE)
+$(TABLE1A) &: notebooks/04_table1a.py $(ENSEMBLE) $(PROCESSED)/truth.csv $(PROCESSED)/truth_dev.csv analysis/metrics.py analysis/statistics.py analysis/tables.py analysis/variants.py $(CORE)
 	$(call run_notebook,04_table1a,-p figures_dir $(FIGURES))
 
 $(STAGE2) &: notebooks/05_localization.py $(ENSEMBLE) $(FIGURES)/table1a.csv $(STAGE2_TASK) $(ASKING) analysis/metrics.py analysis/tables.py analysis/published.yaml $(CORE)
 	$(call run_notebook,05_localization,-p figures_dir $(FIGURES))
 
-$(PLOTS) &: notebooks/06_figures.py $(PROCESSED)/labels.csv $(FIGURES)/table1a.csv $(FIGURES)/table1b.csv analysis/figures.py analysis/review.py analysis/readme.py $(CORE)
+$(PLOTS) &: notebooks/06_figures.py $(PROCESSED)/labels.csv $(PROCESSED)/truth_dev.csv $(FIGURES)/table1a.csv $(FIGURES)/table1b.csv analysis/figures.py analysis/review.py analysis/readme.py $(CORE)
 	$(call run_notebook,06_figures,-p figures_dir $(FIGURES) -p readme_results $(README_RESULTS))
+
+## Compare the stage-1 prompt variants (zeroshot, guideline, fewshot) on the test split: figures/variants.md
+variants: setup
+	$(call make_with_server,$(VARIANTS))
+	@echo "Up to date: $(FIGURES)/variants.md, labels of every variant in $(PROCESSED)/variants.csv"
+
+$(VARIANTS) &: notebooks/07_variants.py $(INPUTS) $(VARIANT_TASKS) $(ASKING) analysis/variants.py analysis/tables.py analysis/readme.py $(CORE)
+	$(call run_notebook,07_variants,-p figures_dir $(FIGURES) -p readme_results $(README_RESULTS))
 
 ## Run the test suite against the embedded server and real small models
 test: setup
@@ -124,4 +143,4 @@ clean:
 	rm -rf build data/processed
 	rm -f $(FIGURES)/*.csv $(FIGURES)/*.md $(FIGURES)/*.tex $(FIGURES)/*.png $(FIGURES)/*.pdf
 
-.PHONY: help setup paper test serve lab clean
+.PHONY: help setup paper variants test serve lab clean

@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from matplotlib.text import Text
 from matplotlib.transforms import Affine2D
+from sklearn.calibration import calibration_curve
 from sklearn.metrics import roc_curve
 
 from analysis.data import BASELINE, LABELS, LOCATIONS, split_locations
@@ -483,6 +484,19 @@ def location_heatmap(table1b: pd.DataFrame) -> Figure:
     return figure
 
 
+def _score_figure(labels: pd.DataFrame, truth: pd.DataFrame, diagonal: str):
+    """A square plot of [0, 1]² with its diagonal, each model's ``p_yes`` (NaN: none) on the reports of ``truth``,
+    whether their truth is Yes, and the models' colours."""
+    scores = {model: pd.to_numeric(answers.p_yes, errors="coerce").to_numpy(dtype=float)
+              for model, answers in paired_labels(labels, truth).items()}
+    figure = Figure(figsize=(5.2, 4.8), layout="constrained")
+    axes = figure.subplots()
+    axes.plot([0, 1], [0, 1], linestyle="--", color="0.6", linewidth=1, label=diagonal)
+    axes.set_xlim(0, 1)
+    axes.set_aspect("equal")
+    return figure, axes, scores, is_positive(truth.extravasation), _model_colors(list(scores))
+
+
 def roc_curves(labels: pd.DataFrame, truth: pd.DataFrame) -> Figure:
     """ROC of ``p_yes`` against truth == Yes per model, over the reports that have a ``p_yes``.
 
@@ -490,14 +504,8 @@ def roc_curves(labels: pd.DataFrame, truth: pd.DataFrame) -> Figure:
     a model whose scored reports hold one class, or that gives no score at
     all (the rule-based baseline), has no curve ("AUC n/a").
     """
-    by_model = paired_labels(labels, truth)
-    actual = is_positive(truth.extravasation)
-    colors = _model_colors(list(by_model))
-    figure = Figure(figsize=(5.2, 4.8), layout="constrained")
-    axes = figure.subplots()
-    axes.plot([0, 1], [0, 1], linestyle="--", color="0.6", linewidth=1, label="chance")
-    for model, answers in by_model.items():
-        scores = pd.to_numeric(answers.p_yes, errors="coerce").to_numpy(dtype=float)
+    figure, axes, by_model, actual, colors = _score_figure(labels, truth, "chance")
+    for model, scores in by_model.items():
         scored = ~np.isnan(scores)
         auc = roc_auc(scores, actual)
         label = f"{model}: AUC {'n/a' if np.isnan(auc) else f'{auc:.3f}'} ({scored.sum()} of {len(scores)} scored)"
@@ -507,11 +515,39 @@ def roc_curves(labels: pd.DataFrame, truth: pd.DataFrame) -> Figure:
             false_positive_rate, true_positive_rate, _ = roc_curve(actual[scored], scores[scored])
         axes.plot(false_positive_rate, true_positive_rate, color=colors[model], label=label,
                   linewidth=2 if model == ENSEMBLE else 1.4)
-    axes.set_xlim(0, 1)
     axes.set_ylim(0, 1.01)
-    axes.set_aspect("equal")
     axes.set_xlabel("false positive rate (1 − specificity)")
     axes.set_ylabel("true positive rate (recall)")
     axes.set_title("ROC of p(Yes) against truth = Yes", fontsize=9)
     axes.legend(loc="lower right", fontsize=7, frameon=True)
+    return figure
+
+
+def reliability_diagram(labels: pd.DataFrame, truth: pd.DataFrame, bins: int = 10) -> Figure:
+    """Observed share of truth == Yes against mean ``p_yes``, in equal-width bins of ``p_yes``, per model.
+
+    A calibrated model lies on the diagonal; below it, its ``p_yes`` is too
+    high. Marker size follows how many reports fall in a bin (bins without a
+    report are not drawn). Models without any score are listed as such.
+    """
+    figure, axes, by_model, actual, colors = _score_figure(labels, truth, "calibrated")
+    edges = np.linspace(0, 1, bins + 1)
+    for model, scores in by_model.items():
+        scored = ~np.isnan(scores)
+        if not scored.any():
+            axes.plot([], [], color=colors[model], label=f"{model}: no p_yes")
+            continue
+        observed, predicted = calibration_curve(actual[scored], scores[scored], n_bins=bins, strategy="uniform")
+        # Reports per bin, binned as calibration_curve bins them; it drops empty bins, and so does this.
+        counts = np.bincount(np.searchsorted(edges[1:-1], scores[scored]), minlength=bins)
+        counts = counts[counts > 0]
+        axes.plot(predicted, observed, color=colors[model], linewidth=2 if model == ENSEMBLE else 1.2,
+                  label=f"{model} ({scored.sum()} scored)")
+        axes.scatter(predicted, observed, s=8 + 60 * counts / counts.max(), color=colors[model],
+                     marker=MARKERS.get(model, "o"), zorder=3)
+    axes.set_ylim(-0.01, 1.01)
+    axes.set_xlabel("mean p(Yes) in the bin")
+    axes.set_ylabel("share of reports whose truth is Yes")
+    axes.set_title(f"Reliability of p(Yes), {len(truth)} reports, {bins} bins (marker size: reports in the bin)", fontsize=9)
+    axes.legend(loc="upper left", fontsize=7, frameon=True)
     return figure

@@ -18,7 +18,8 @@
 # and their counts stand beside the metrics. Intervals: percentile bootstrap
 # over reports, paired across models (settings in the run file). Beside the
 # table: paired differences between models, McNemar's test between each pair,
-# Fleiss' kappa across models.
+# Fleiss' kappa across models. With a development/test split (notebook 1)
+# every number here is computed on the test split only.
 
 # %% tags=["parameters"]
 run_name = "embedded"  # a run file in analysis/runs: embedded or paper
@@ -50,3 +51,20 @@ differences
 
 # %%
 mcnemar
+
+# %% [markdown]
+# ## Deciding from `p_yes`
+#
+# The table above keeps each model's plain answer (the likeliest of Yes, No
+# and Undefined). `p_yes` allows another decision: Yes when `p_yes` reaches
+# a cut. Here the cut that maximises F1 is chosen on the development split
+# (`truth_dev.csv`) and applied unchanged to the test split, the reports of
+# the table; its reliability diagram and ROC curves are in notebook 6.
+
+# %%
+from analysis.tables import write_thresholds
+from analysis.variants import threshold_table
+
+thresholds = threshold_table(labels, read_truth(out / "truth_dev.csv"), truth, bootstrap)
+write_thresholds(thresholds, ROOT / figures_dir)
+print((ROOT / figures_dir / "thresholds.md").read_text())

@@ -16,7 +16,8 @@
 #
 # Figure 1 (the pipeline, annotated with this run's counts), the confusion
 # matrices, a forest plot of F1 with intervals, the per-location heatmap and
-# the ROC curves from `p_yes`, as PNG and PDF under `figures/`. Nothing here
+# the ROC curves and reliability diagram of `p_yes`, as PNG and PDF under
+# `figures/`, on the reports of the tables (the test split, if there is one). Nothing here
 # calls a model: changing a colour reruns this notebook only.
 #
 # The reviewer sheet lists every report where a model disagrees with the
@@ -73,11 +74,18 @@ roc = figures.roc_curves(labels, truth)
 figures.save(roc, figures_out, "roc_p_yes")
 roc
 
+# %%
+reliability = figures.reliability_diagram(labels, truth)
+figures.save(reliability, figures_out, "reliability_p_yes")
+reliability
+
 # %% [markdown]
 # ## Reviewer sheet
 
 # %%
-sheet = reviewer_sheet(labels, truth, read_inputs(out / "inputs.csv"), RESPONSE_CACHE_FILE, load_run(run_name).task)
+# The reviewer sees the development reports' ground truth too.
+every_truth = pd.concat([truth, read_truth(out / "truth_dev.csv")], ignore_index=True)
+sheet = reviewer_sheet(labels, every_truth, read_inputs(out / "inputs.csv"), RESPONSE_CACHE_FILE, load_run(run_name).task)
 paths = write_reviewer_sheet(sheet, out)
 print(f"{len(sheet)} reports listed: " + ", ".join(str(p) for p in paths))
 sheet.head(10)

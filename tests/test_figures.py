@@ -232,6 +232,16 @@ def test_roc_curves_without_scores_say_so(labels):
     assert "tiny:135m: AUC n/a (0 of 10 scored)" in legend
 
 
+def test_reliability_diagram_bins_p_yes_against_the_share_of_true_yes(labels, tmp_path):
+    figure = figures.reliability_diagram(labels.assign(p_yes=labels.p_yes.where(labels.model != "tiny:135m", None)), TRUTH)
+    saved(figure, tmp_path, "reliability")
+    lines = {line.get_label(): line for line in figure.axes[0].get_lines()}
+    # big:1b: p_yes 0.1 on r3 (truth Yes), r5, r7 (No); 0.5 on r8 (Undefined); 0.9 on r0, r1, r2, r4 (Yes) and r6 (No).
+    big = lines["big:1b (9 scored)"]
+    assert big.get_xdata() == pytest.approx([0.1, 0.5, 0.9]) and big.get_ydata() == pytest.approx([1 / 3, 0, 0.8])
+    assert "tiny:135m: no p_yes" in lines
+
+
 def test_figures_are_left_to_their_caller(labels, tables):
     figures.pipeline_figure(make_manifest(labels), labels)
     figures.forest_plot(tables[0])

@@ -2,6 +2,7 @@
 
 import json
 import os
+import sqlite3
 import sys
 
 import jupytext
@@ -10,10 +11,13 @@ import papermill
 import pytest
 
 from analysis.cache import ResponseCache
-from analysis.config import DEMO_DIR, NOTEBOOKS_DIR
+from analysis.config import DEMO_DIR, FIGURES_DIR, NOTEBOOKS_DIR, PROCESSED_DIR
+from tests.conftest import SMALL_MODEL
 
-# Six demo reports, two of them without an impression (truncated; empty impression section).
+# Six demo reports, two of them without an impression (truncated; empty impression section);
+# DEMO-0084 is in the development split, the others in the test split.
 SAMPLE = ["DEMO-0001", "DEMO-0002", "DEMO-0003", "DEMO-0031", "DEMO-0061", "DEMO-0084"]
+DEVELOPMENT = ["DEMO-0084"]
 WITHOUT_IMPRESSION = {"DEMO-0031": "no impression section", "DEMO-0061": "impression section is empty"}
 
 
@@ -24,12 +28,14 @@ def run_notebook(use_server, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
 
     def run(name, **parameters):
-        papermill.execute_notebook(
-            jupytext.read(NOTEBOOKS_DIR / f"{name}.py"), tmp_path / f"{name}.ipynb",
-            parameters={"processed_dir": str(tmp_path / "processed"), **parameters},
-            kernel_name="python3", progress_bar=False,
-        )
+        return execute(name, tmp_path / f"{name}.ipynb", processed_dir=str(tmp_path / "processed"), **parameters)
     return run
+
+
+def execute(name, output, **parameters):
+    """The notebook, executed with papermill as `make` runs it; returns the executed notebook."""
+    return papermill.execute_notebook(jupytext.read(NOTEBOOKS_DIR / f"{name}.py"), output, parameters=parameters,
+                                      kernel_name="python3", progress_bar=False)
 
 
 def sample_files(tmp_path):
@@ -44,7 +50,11 @@ def test_the_notebooks_run_in_order_and_each_writes_its_files(run_notebook, tmp_
     processed, figures = tmp_path / "processed", tmp_path / "figures"
     reports_file, truth_file = sample_files(tmp_path)
     run_notebook("01_data", reports_file=reports_file, truth_file=truth_file)
-    assert len(pd.read_csv(processed / "inputs.csv")) == len(SAMPLE)
+    inputs = pd.read_csv(processed / "inputs.csv")
+    assert len(inputs) == len(SAMPLE)
+    assert inputs[inputs.split == "dev"].report_id.tolist() == DEVELOPMENT
+    assert pd.read_csv(processed / "truth_dev.csv").report_id.tolist() == DEVELOPMENT
+    evaluated = len(SAMPLE) - len(DEVELOPMENT)
     run_notebook("02_stage1")
     stage1 = pd.read_csv(processed / "stage1.csv", dtype=str, keep_default_na=False)
     assert stage1.groupby("model").size().tolist() == [len(SAMPLE)] * 4
@@ -57,11 +67,13 @@ def test_the_notebooks_run_in_order_and_each_writes_its_files(run_notebook, tmp_
     run_notebook("04_table1a", figures_dir=str(figures))
     table1a = pd.read_csv(figures / "table1a.csv")
     assert table1a.model.tolist() == ["qwen2.5-coder:1.5b", "qwen2.5-coder:0.5b", "smollm2:135m", "ensemble", "rules"]
-    assert (table1a.n == len(SAMPLE)).all() and {"f1_lo", "f1_hi"} <= set(table1a.columns)
+    assert (table1a.n == evaluated).all() and {"f1_lo", "f1_hi"} <= set(table1a.columns)
     run_notebook("05_localization", figures_dir=str(figures))
     labels = pd.read_csv(processed / "labels.csv", dtype=str, keep_default_na=False)
     assert labels.groupby("model").size().tolist() == [len(SAMPLE)] * 5
     manifest = json.loads((processed / "manifest.json").read_text())
+    assert manifest["reports"]["split"] == {"test": evaluated, "dev": len(DEVELOPMENT)}
+    assert manifest["reports"]["evaluated_on"] == "test"
     assert {t["task"] for t in manifest["timing"]} == {
         "extravasation_zeroshot", "extravasation_location", f"rules extravasation v{manifest['baseline']['version']}"}
     table1b = pd.read_csv(figures / "table1b.csv")
@@ -70,3 +82,33 @@ def test_the_notebooks_run_in_order_and_each_writes_its_files(run_notebook, tmp_
     run_notebook("06_figures", figures_dir=str(figures))
     assert (figures / "figure1_pipeline.png").stat().st_size > 10_000
     assert (processed / "reviewer_sheet.html").exists()
+    assert (figures / "reliability_p_yes.png").stat().st_size > 10_000
+    assert "cut (p_yes ≥)" in (figures / "thresholds.md").read_text()  # DEMO-0084 is the development split
+    run_notebook("07_variants", figures_dir=str(figures), models=[SMALL_MODEL])
+    variants = pd.read_csv(processed / "variants.csv", dtype=str, keep_default_na=False)
+    assert variants.groupby("variant").size().to_dict() == {v: evaluated for v in ("zeroshot", "guideline", "fewshot")}
+    assert set(variants.report_id) == set(SAMPLE) - set(DEVELOPMENT)
+    table = pd.read_csv(figures / "variants.csv")
+    assert table.variant.tolist() == ["zeroshot", "guideline", "fewshot"] and (table.n == evaluated).all()
+    assert (figures / "variants.md").read_text().startswith("| model")
+
+
+def _files(*directories):
+    return {path: path.stat().st_mtime_ns for directory in directories if directory.exists()
+            for path in directory.rglob("*") if path.is_file()}
+
+
+def test_the_prompt_lab_compares_an_edited_prompt_on_development_reports_and_writes_nothing(use_server, tmp_path, monkeypatch):
+    cache = tmp_path / "responses.sqlite"
+    monkeypatch.setenv("EXTRAVASATION_RESPONSE_CACHE", str(cache))
+    monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
+    before = _files(FIGURES_DIR, PROCESSED_DIR)
+    executed = execute("prompt_lab", tmp_path / "prompt_lab.ipynb", model=SMALL_MODEL, sample_size=4)
+    assert _files(FIGURES_DIR, PROCESSED_DIR) == before
+    with sqlite3.connect(cache) as db:
+        asked = db.execute("SELECT task, report_id FROM responses").fetchall()
+    split = pd.read_csv(DEMO_DIR / "split.csv").set_index("report_id").split
+    assert sorted(task for task, _ in asked) == ["extravasation_zeroshot"] * 4 + ["prompt_lab"] * 4
+    assert {split[report_id] for _, report_id in asked} == {"dev"}
+    outputs = "".join(json.dumps(cell.get("outputs", [])) for cell in executed.cells)
+    assert "difference_lo" in outputs and "labels changed" in outputs

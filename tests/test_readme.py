@@ -2,7 +2,7 @@
 
 import pytest
 
-from analysis.readme import END, START, update_readme
+from analysis.readme import END, START, markers, update_readme, update_variants_section
 
 MANIFEST = {
     "run": {"name": "embedded", "description": "small CPU models"},
@@ -12,9 +12,13 @@ MANIFEST = {
 }
 
 
+def write_tables(directory):
+    (directory / "table1a.md").write_text("| model | f1 |\n|---|---|\n| m | 0.912 (0.874–0.945) |\n")
+    (directory / "table1b.md").write_text("| location | m |\n|---|---|\n| spleen | 0.800 |\n")
+
+
 def test_only_the_marked_section_is_replaced(tmp_path):
-    (tmp_path / "table1a.md").write_text("| model | f1 |\n|---|---|\n| m | 0.912 (0.874–0.945) |\n")
-    (tmp_path / "table1b.md").write_text("| location | m |\n|---|---|\n| spleen | 0.800 |\n")
+    write_tables(tmp_path)
     readme = tmp_path / "README.md"
     readme.write_text(f"# Title\n\nIntro.\n\n{START}\nold numbers\n{END}\n\nAfter.\n")
     assert update_readme(tmp_path, MANIFEST, readme)
@@ -26,7 +30,29 @@ def test_only_the_marked_section_is_replaced(tmp_path):
 
 
 def test_a_readme_without_markers_is_refused(tmp_path):
+    write_tables(tmp_path)
     readme = tmp_path / "README.md"
     readme.write_text("# Title\n")
     with pytest.raises(ValueError, match="no results markers"):
         update_readme(tmp_path, MANIFEST, readme)
+
+
+def test_the_results_say_which_reports_the_tables_use(tmp_path):
+    write_tables(tmp_path)
+    readme = tmp_path / "README.md"
+    readme.write_text(f"{START}\n{END}\n")
+    split = {**MANIFEST, "reports": {**MANIFEST["reports"], "split": {"test": 200, "dev": 100}, "evaluated_on": "test"}}
+    update_readme(tmp_path, split, readme)
+    assert "Tables on the test split: 200 of 300 reports (the other 100 are the development split" in readme.read_text()
+    update_readme(tmp_path, MANIFEST, readme)
+    assert "Tables on all 300 reports (no development/test split)." in readme.read_text()
+
+
+def test_the_variants_section_is_the_variants_table(tmp_path):
+    (tmp_path / "variants.md").write_text("| model | zeroshot | guideline |\n|---|---|---|\n| m | 0.700 | 0.900 |\n")
+    start, end = markers("variants")
+    readme = tmp_path / "README.md"
+    readme.write_text(f"Before.\n{start}\n{end}\nAfter.\n")
+    assert update_variants_section(tmp_path, readme)
+    assert readme.read_text() == f"Before.\n{start}\n| model | zeroshot | guideline |\n|---|---|---|\n| m | 0.700 | 0.900 |\n{end}\nAfter.\n"
+    assert not update_variants_section(tmp_path, readme)
