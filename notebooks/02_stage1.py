@@ -14,9 +14,10 @@
 # %% [markdown]
 # # 2. Stage 1: does the impression describe active extravasation?
 #
-# Every model of the run answers the zero-shot prompt of the run's task file
-# (`analysis/tasks/`), as JSON constrained by the task's schema, with the
-# log-probabilities that give `p_yes`. Answers come from the response cache
+# Every model of the run answers the prompt of the run's stage-1 task file
+# (`analysis/tasks/`; the study's zero-shot prompt unless the run file names
+# a variant): the likeliest of Yes, No and Undefined at the first token of
+# its JSON answer, whose log-probabilities also give `p_yes`. Answers come from the response cache
 # (`data/interim/responses.sqlite`) whenever the same model was asked the
 # same question before: rerunning costs no model call, and editing the prompt
 # re-asks only what changed.
