@@ -46,6 +46,7 @@ def _label(args) -> int:
 
 def _evaluate(args) -> int:
     from analysis.data import TEST, read_split, read_truth
+    from analysis.split import assign_split
     from analysis.labeling import read_labels
     from analysis.metrics import table1a, table1b
     from analysis.specs import load_run
@@ -53,8 +54,7 @@ def _evaluate(args) -> int:
 
     labels, truth = read_labels(args.labels), read_truth(args.truth)
     if args.split:
-        split = read_split(args.split)
-        truth = truth[truth.report_id.isin(split.report_id[split.split == TEST])]
+        truth = truth[assign_split(truth.report_id, read_split(args.split)) == TEST]
         print(f"Evaluated on the test split of {args.split}: {len(truth)} reports with ground truth")
     bootstrap = load_run(args.run).bootstrap
     settings = (bootstrap.resamples, bootstrap.seed, bootstrap.confidence)

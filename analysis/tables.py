@@ -37,6 +37,7 @@ THIS_RUN = "this run"
 PUBLISHED = "published (other data, other models)"
 METRIC_COLUMNS = ["precision", "recall", "f1", "accuracy"]
 EN_DASH, LATEX_DASH = "–", "--"
+DIFFERENCE_DASH = " to "  # a difference's interval may start below zero: "-0.1–0.2" would misread
 
 
 def load_published(path: Path = PUBLISHED_FILE) -> dict:
@@ -205,9 +206,7 @@ def write_statistics(differences: pd.DataFrame, mcnemar: pd.DataFrame, agreement
     shown_differences = differences[["model_a", "model_b", "metric"]].copy()
     shown_differences["a"] = differences.value_a.map("{:.3f}".format)
     shown_differences["b"] = differences.value_b.map("{:.3f}".format)
-    shown_differences["a − b"] = [
-        with_interval(*values, dash=" to ") for values in zip(differences.difference, differences.difference_lo, differences.difference_hi)
-    ]
+    shown_differences["a − b"] = _estimates(differences, "difference", DIFFERENCE_DASH)
     shown_mcnemar = mcnemar.astype(str)
     shown_mcnemar["p_value"] = mcnemar.p_value.map("{:.3g}".format)
     shown_agreement = agreement.astype(str)
@@ -221,11 +220,6 @@ def write_statistics(differences: pd.DataFrame, mcnemar: pd.DataFrame, agreement
     return paths
 
 
-def _difference(table: pd.DataFrame) -> pd.Series:
-    return pd.Series([with_interval(*values, dash=" to ") for values in zip(table.difference, table.difference_lo, table.difference_hi)],
-                     index=table.index)
-
-
 def write_thresholds(table: pd.DataFrame, out_dir: Path) -> list[Path]:
     """``thresholds.csv`` and ``thresholds.md``; without a development split, a note saying so."""
     if table.empty:
@@ -235,7 +229,7 @@ def write_thresholds(table: pd.DataFrame, out_dir: Path) -> list[Path]:
         "cut (p_yes ≥)": table.threshold.map("{:.3f}".format),
         "F1, plain answer": _estimates(table, "f1_answer", EN_DASH),
         "F1, cut": _estimates(table, "f1_threshold", EN_DASH),
-        "cut − answer": _difference(table),
+        "cut − answer": _estimates(table, "difference", DIFFERENCE_DASH),
     })
     markdown = _markdown(shown) + (
         f"\nThe cut maximises F1 on the {table.n_development.iloc[0]} development reports; F1 is measured on the "
@@ -244,9 +238,11 @@ def write_thresholds(table: pd.DataFrame, out_dir: Path) -> list[Path]:
     return _write(out_dir, "thresholds", table, markdown)
 
 
-def write_variants(table: pd.DataFrame, out_dir: Path, reference: str = "zeroshot") -> list[Path]:
-    """``variants.csv`` (long) and ``variants.md`` (one row per model: F1 of each variant, and its difference from ``reference``)."""
-    estimates = table.assign(estimate=_estimates(table, "f1", EN_DASH), change=_difference(table))
+def write_variants(table: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """``variants.csv`` (long) and ``variants.md`` (one row per model: F1 of each variant, and its difference from
+    the reference variant named in ``table.attrs["reference"]``)."""
+    reference = table.attrs["reference"]
+    estimates = table.assign(estimate=_estimates(table, "f1", EN_DASH), change=_estimates(table, "difference", DIFFERENCE_DASH))
     variants, models = list(table.variant.unique()), list(table.model.unique())
     shown = estimates.pivot(index="model", columns="variant", values="estimate").reindex(index=models, columns=variants)
     changes = estimates[estimates.variant != reference].pivot(index="model", columns="variant", values="change")

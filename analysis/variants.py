@@ -73,7 +73,7 @@ def compare_variants(labels_by_variant: dict[str, pd.DataFrame], truth: pd.DataF
                    if column in differences.index else {"difference": np.nan, "difference_lo": np.nan, "difference_hi": np.nan}),
             })
     table = pd.DataFrame(rows)
-    table.attrs["bootstrap"] = bootstrap.model_dump()
+    table.attrs |= {"bootstrap": bootstrap.model_dump(), "reference": reference}
     return table
 
 
@@ -125,9 +125,8 @@ def threshold_table(labels: pd.DataFrame, development: pd.DataFrame, test: pd.Da
     pairs = [(f"{m}{SEPARATOR}threshold", f"{m}{SEPARATOR}answer") for m in chosen]
     metrics, differences = _compare(columns, test, pairs, bootstrap)
     rows = []
-    for (threshold_column, answer_column), difference in zip(pairs, differences.itertuples()):
-        model = threshold_column.split(SEPARATOR)[0]
-        answer, thresholded = metrics.loc[answer_column], metrics.loc[threshold_column]
+    for model, difference in zip(chosen, differences.itertuples()):
+        answer, thresholded = metrics.loc[f"{model}{SEPARATOR}answer"], metrics.loc[f"{model}{SEPARATOR}threshold"]
         rows.append({
             "model": model, "threshold": chosen[model], "n_development": len(development), "n_test": len(test),
             "f1_answer": answer.f1, "f1_answer_lo": answer.f1_lo, "f1_answer_hi": answer.f1_hi,

@@ -196,3 +196,9 @@ def test_evaluate_on_the_test_part_of_a_split(tmp_path):
                     "--truth", str(tmp_path / "truth.csv"), "--split", str(tmp_path / "split.csv"),
                     "--out", str(tmp_path / "tables")], check=True)
     assert pd.read_csv(tmp_path / "tables" / "table1a.csv").n.tolist() == [2]
+    # A report with ground truth in neither part would drop out of the tables silently: refused.
+    pd.DataFrame({"report_id": ["r0", "r1"], "split": ["test", "dev"]}).to_csv(tmp_path / "split.csv", index=False)
+    refused = subprocess.run([sys.executable, "-m", "analysis", "evaluate", "--labels", str(tmp_path / "labels.csv"),
+                              "--truth", str(tmp_path / "truth.csv"), "--split", str(tmp_path / "split.csv"),
+                              "--out", str(tmp_path / "tables")], capture_output=True, text=True)
+    assert refused.returncode == 1 and "the split file has no part for 1 report(s), e.g. ['r2']" in refused.stderr
