@@ -15,8 +15,9 @@
 # # 7. Prompt variants on the test split
 #
 # The paper's tables use the study's zero-shot prompt. Here each stage-1
-# prompt variant (`analysis/tasks/extravasation_<variant>.yaml`) labels the
-# reports evaluated in the tables (the test split), with the same models:
+# prompt variant (`analysis/tasks/extravasation_<variant>.yaml`) labels every
+# report, with the same models, and is scored on the reports of the tables
+# (the test split):
 #
 # - `zeroshot`: the study's design, instruction plus impression;
 # - `guideline`: the labeling guideline's rules stated in the prompt;
@@ -39,7 +40,7 @@ readme_results = False  # rewrite README.md's variants section from this run (th
 import pandas as pd
 
 from analysis.config import ROOT, run_dir
-from analysis.data import DEV, read_truth, write_table
+from analysis.data import read_truth, write_table
 from analysis.labeling import Labeler, add_ensemble, read_inputs
 from analysis.readme import update_variants_section
 from analysis.specs import load_run
@@ -49,15 +50,14 @@ from analysis.variants import compare_variants
 out = run_dir(run_name, processed_dir)
 run = load_run(run_name)
 inputs = read_inputs(out / "inputs.csv")
-evaluated = inputs[inputs.split != DEV]  # the test split, or every report when there is no split
-truth = read_truth(out / "truth.csv")
-print(f"{len(evaluated)} reports labeled by each variant, {len(truth)} with ground truth")
+truth = read_truth(out / "truth.csv")  # the test split, or every report when there is no split
+print(f"{len(inputs)} reports labeled by each variant, scored on {len(truth)} with ground truth")
 
 # %%
 labels_by_variant = {}
 for variant in variants:
     labeler = Labeler(run, models=models or run.tags, task=variant)
-    stage1, _ = labeler.stage1(evaluated)
+    stage1, _ = labeler.stage1(inputs)
     labels_by_variant[variant] = add_ensemble(stage1)
     print(f"{variant}: {labeler.task.name} v{labeler.task.version}")
 every_variant = pd.concat([labels.assign(variant=variant) for variant, labels in labels_by_variant.items()], ignore_index=True)
@@ -78,12 +78,13 @@ print((ROOT / figures_dir / "variants.md").read_text())
 table[["model", "variant", "precision", "recall", "auc", "n_undefined"]].round(3)
 
 # %% [markdown]
-# What each variant changes for the first model: the reports whose answer
-# differs from zero-shot's, with the ground truth.
+# What each variant changes for the first model on the scored reports: those
+# whose answer differs from zero-shot's, with the ground truth.
 
 # %%
 first = (models or run.tags)[0]
-answers = every_variant[every_variant.model == first].pivot(index="report_id", columns="variant", values="extravasation")[variants]
+scored = every_variant[(every_variant.model == first) & every_variant.report_id.isin(truth.report_id)]
+answers = scored.pivot(index="report_id", columns="variant", values="extravasation")[variants]
 changed = answers[answers.ne(answers[variants[0]], axis=0).any(axis=1)].join(truth.set_index("report_id").extravasation.rename("truth"))
 print(f"{first}: {len(changed)} of {len(answers)} reports change with some variant")
 changed

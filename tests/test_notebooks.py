@@ -86,8 +86,8 @@ def test_the_notebooks_run_in_order_and_each_writes_its_files(run_notebook, tmp_
     assert "cut (p_yes ≥)" in (figures / "thresholds.md").read_text()  # DEMO-0084 is the development split
     run_notebook("07_variants", figures_dir=str(figures), models=[SMALL_MODEL])
     variants = pd.read_csv(processed / "variants.csv", dtype=str, keep_default_na=False)
-    assert variants.groupby("variant").size().to_dict() == {v: evaluated for v in ("zeroshot", "guideline", "fewshot")}
-    assert set(variants.report_id) == set(SAMPLE) - set(DEVELOPMENT)
+    assert variants.groupby("variant").size().to_dict() == {v: len(SAMPLE) for v in ("zeroshot", "guideline", "fewshot")}
+    assert (variants.groupby("variant").report_id.apply(sorted) == [sorted(SAMPLE)] * 3).all()
     table = pd.read_csv(figures / "variants.csv")
     assert table.variant.tolist() == ["zeroshot", "guideline", "fewshot"] and (table.n == evaluated).all()
     assert (figures / "variants.md").read_text().startswith("| model")
