@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import f1_score
 
+from analysis.asking import build_request, spare_tokens
 from analysis.config import DEMO_DIR
 from analysis.data import DEV, TEST, DataError, read_reports, read_split, read_truth, write_table
 from analysis.labeling import prompt_inputs
@@ -78,6 +79,18 @@ def test_variant_names_and_files():
     # Different prompts for the same impression: each variant has its own cache keys.
     prompts = {t.messages("Grade 2 splenic laceration.")[0]["content"] for t in tasks}
     assert len(prompts) == 3 and all(p.endswith("IMPRESSION:\nGrade 2 splenic laceration.") for p in prompts)
+
+
+def test_every_variant_sends_every_demo_impression_within_its_context():
+    # The byte bound of asking.spare_tokens decides whether a prompt is sent: a prompt too long for it
+    # would be Undefined for that variant only, and the comparison would not be like for like.
+    run = load_run("embedded")
+    impressions = prompt_inputs(read_reports(DEMO_DIR / "reports.csv"), run).prompt_text.dropna()
+    for variant in VARIANTS:
+        task = load_task(stage1_task_name(variant))
+        for tag in run.tags:
+            options = run.options_for(tag, task)
+            assert min(spare_tokens(build_request(tag, task, text, options)) for text in impressions) >= 0, (variant, tag)
 
 
 def test_the_guideline_variant_states_what_is_not_active_extravasation():
