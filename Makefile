@@ -24,6 +24,8 @@ REPORTS ?= data/demo/reports.csv
 TRUTH ?= data/demo/ground_truth.csv
 # Development/test split: tables on the test part. Your own data: SPLIT= (every report evaluated) or your split file.
 SPLIT ?= $(if $(filter data/demo/reports.csv,$(REPORTS)),data/demo/split.csv,)
+# Each report's kind (the demo corpus's hard-case categories), for the reviewer sheet's filter; none for your own data.
+CASE_FEATURES ?= $(if $(filter data/demo/reports.csv,$(REPORTS)),data/demo/case_features.csv,)
 ID_COLUMN ?= report_id
 TEXT_COLUMN ?= report_text
 PROCESSED := data/processed/$(RUN)
@@ -33,11 +35,11 @@ RUN_FILE := analysis/runs/$(RUN).yaml
 STAGE1_TASK := analysis/tasks/$(shell sed -n 's/^task: *//p' $(RUN_FILE)).yaml
 STAGE2_TASK := analysis/tasks/$(shell sed -n '/^localization:/,/^[a-z]/s/^  task: *//p' $(RUN_FILE)).yaml
 
-# Code every stage reads; each stage adds the modules it calls.
-CORE := analysis/__init__.py analysis/config.py analysis/data.py analysis/specs.py $(RUN_FILE)
-ASKING := analysis/asking.py analysis/cache.py analysis/client.py analysis/labeling.py analysis/manifest.py analysis/ensemble.py
-# The rule-based baseline labels in stage 1, beside the models.
-BASELINE := analysis/baseline.py $(wildcard analysis/rules/*.yaml)
+# The package's modules each notebook imports, directly or through others, read from the code:
+# NOTEBOOK_DEPS_<notebook> (analysis/dependencies.py). Data files each stage reads are listed below.
+NOTEBOOK_DEPS := build/notebook-deps.mk
+-include $(NOTEBOOK_DEPS)
+RULE_FILES := $(wildcard analysis/rules/*.yaml)
 
 INPUTS := $(PROCESSED)/inputs.csv $(PROCESSED)/truth.csv $(PROCESSED)/truth_dev.csv
 STAGE1 := $(PROCESSED)/stage1.csv
@@ -100,30 +102,30 @@ paper: setup
 	$(call make_with_server,$(PAPER_OUTPUTS))
 	@echo "Up to date: tables and figures in $(FIGURES)/, labels in $(PROCESSED)/, notebooks in build/"
 
-$(INPUTS) &: notebooks/01_data.py $(REPORTS) $(TRUTH) $(SPLIT) analysis/impression.py analysis/labeling.py analysis/split.py $(CORE)
+$(INPUTS) &: notebooks/01_data.py $(REPORTS) $(TRUTH) $(SPLIT) $(RUN_FILE) $(NOTEBOOK_DEPS_01_data)
 	$(call run_notebook,01_data,-p reports_file $(REPORTS) -p truth_file $(TRUTH) -r split_file '$(SPLIT)' -p id_column $(ID_COLUMN) -p text_column $(TEXT_COLUMN))
 
-$(STAGE1): notebooks/02_stage1.py $(PROCESSED)/inputs.csv $(STAGE1_TASK) $(ASKING) $(BASELINE) $(CORE)
+$(STAGE1): notebooks/02_stage1.py $(PROCESSED)/inputs.csv $(STAGE1_TASK) $(RULE_FILES) $(RUN_FILE) $(NOTEBOOK_DEPS_02_stage1)
 	$(call run_notebook,02_stage1,)
 
-$(ENSEMBLE): notebooks/03_ensemble.py $(STAGE1) analysis/ensemble.py analysis/statistics.py $(CORE)
+$(ENSEMBLE): notebooks/03_ensemble.py $(STAGE1) $(RUN_FILE) $(NOTEBOOK_DEPS_03_ensemble)
 	$(call run_notebook,03_ensemble,)
 
-$(TABLE1A) &: notebooks/04_table1a.py $(ENSEMBLE) $(PROCESSED)/truth.csv $(PROCESSED)/truth_dev.csv analysis/metrics.py analysis/statistics.py analysis/tables.py analysis/variants.py $(CORE)
+$(TABLE1A) &: notebooks/04_table1a.py $(ENSEMBLE) $(PROCESSED)/truth.csv $(PROCESSED)/truth_dev.csv $(RUN_FILE) $(NOTEBOOK_DEPS_04_table1a)
 	$(call run_notebook,04_table1a,-p figures_dir $(FIGURES))
 
-$(STAGE2) &: notebooks/05_localization.py $(ENSEMBLE) $(FIGURES)/table1a.csv $(STAGE2_TASK) $(ASKING) analysis/metrics.py analysis/tables.py analysis/published.yaml $(CORE)
+$(STAGE2) &: notebooks/05_localization.py $(ENSEMBLE) $(FIGURES)/table1a.csv $(STAGE2_TASK) analysis/published.yaml $(RUN_FILE) $(NOTEBOOK_DEPS_05_localization)
 	$(call run_notebook,05_localization,-p figures_dir $(FIGURES))
 
-$(PLOTS) &: notebooks/06_figures.py $(PROCESSED)/labels.csv $(PROCESSED)/truth_dev.csv $(FIGURES)/table1a.csv $(FIGURES)/table1b.csv analysis/figures.py analysis/review.py analysis/readme.py $(CORE)
-	$(call run_notebook,06_figures,-p figures_dir $(FIGURES) -p readme_results $(README_RESULTS))
+$(PLOTS) &: notebooks/06_figures.py $(PROCESSED)/labels.csv $(PROCESSED)/truth_dev.csv $(FIGURES)/table1a.csv $(FIGURES)/table1b.csv $(CASE_FEATURES) analysis/runs/paper.yaml $(RUN_FILE) $(NOTEBOOK_DEPS_06_figures)
+	$(call run_notebook,06_figures,-p figures_dir $(FIGURES) -p readme_results $(README_RESULTS) -r case_features_file '$(CASE_FEATURES)')
 
 ## Compare the stage-1 prompt variants (zeroshot, guideline, fewshot) on the test split: figures/variants.md
 variants: setup
 	$(call make_with_server,$(VARIANTS))
 	@echo "Up to date: $(FIGURES)/variants.md, labels of every variant in $(PROCESSED)/variants.csv"
 
-$(VARIANTS) &: notebooks/07_variants.py $(INPUTS) $(VARIANT_TASKS) $(ASKING) analysis/variants.py analysis/tables.py analysis/readme.py $(CORE)
+$(VARIANTS) &: notebooks/07_variants.py $(INPUTS) $(VARIANT_TASKS) $(RUN_FILE) $(NOTEBOOK_DEPS_07_variants)
 	$(call run_notebook,07_variants,-p figures_dir $(FIGURES) -p readme_results $(README_RESULTS))
 
 ## Run the test suite against the embedded server and real small models
@@ -134,9 +136,17 @@ test: setup
 serve: setup
 	$(BIN)/python -m analysis serve
 
+LAB_AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 ## Open the notebooks in JupyterLab (loopback only; no news, update or extension-index requests)
 lab: setup
-	umask 077 && $(BIN)/python -m jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --config=jupyter_lab_config.json
+	@# JupyterLab refuses to start as root ("Running as root is not recommended"), which is what a container runs as.
+	@if [ "$$(id -u)" = 0 ]; then echo "Running as root (as in a container): JupyterLab starts with --allow-root."; fi
+	umask 077 && $(BIN)/python -m jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --config=jupyter_lab_config.json $(LAB_AS_ROOT)
+
+# Read from the code each time a module or notebook changes; make reloads it before anything else.
+$(NOTEBOOK_DEPS): $(shell find analysis notebooks -name '*.py')
+	@mkdir -p $(@D)
+	$(PYTHON) -m analysis.dependencies > $@
 
 ## Delete generated outputs; keeps the response cache, the venv and the models
 clean:

@@ -8,21 +8,21 @@ from analysis.config import BUILD_DIR, DEMO_DIR, MODELS_DIR, RESPONSE_CACHE_FILE
 
 
 def _serve(args) -> int:
-    from analysis.server import serve
+    from analysis.serving.server import serve
 
     serve(host=args.host, port=args.port, models_dir=args.models_dir, threads=args.threads)
     return 0
 
 
 def _provision(args) -> int:
-    from analysis.weights import provision
+    from analysis.serving.weights import provision
 
     provision(args.models or None, models_dir=args.models_dir)
     return 0
 
 
 def _with_server(args) -> int:
-    from analysis.client import with_server
+    from analysis.llm.client import with_server
 
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
@@ -31,8 +31,8 @@ def _with_server(args) -> int:
 
 
 def _label(args) -> int:
-    from analysis.data import read_reports
-    from analysis.labeling import label_reports, write_outputs
+    from analysis.data.io import read_reports
+    from analysis.labeling.pipeline import label_reports, write_outputs
 
     reports = read_reports(args.reports, id_column=args.id_column, text_column=args.text_column)
     labels, manifest = label_reports(
@@ -45,29 +45,30 @@ def _label(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from analysis.data import TEST, read_split, read_truth
-    from analysis.split import assign_split
-    from analysis.labeling import read_labels
-    from analysis.metrics import table1a, table1b
+    from analysis.data.io import read_split, read_truth
+    from analysis.data.split import truth_parts
+    from analysis.evaluation.evaluate import evaluate_stage1, evaluate_stage2
+    from analysis.labeling.labels import read_labels
+    from analysis.reporting.tables import write_stage1, write_stage2
     from analysis.specs import load_run
-    from analysis.tables import write_comparisons, write_table1a, write_table1b
 
-    labels, truth = read_labels(args.labels), read_truth(args.truth)
+    labels = read_labels(args.labels)
+    truth, truth_dev = truth_parts(read_truth(args.truth), read_split(args.split) if args.split else None)
     if args.split:
-        truth = truth[assign_split(truth.report_id, read_split(args.split)) == TEST]
-        print(f"Evaluated on the test split of {args.split}: {len(truth)} reports with ground truth")
+        print(f"Evaluated on the test split of {args.split}: {len(truth)} reports with ground truth "
+              f"({len(truth_dev)} development reports choose the p_yes cut)")
     bootstrap = load_run(args.run).bootstrap
-    settings = (bootstrap.resamples, bootstrap.seed, bootstrap.confidence)
-    first, second = table1a(labels, truth, *settings), table1b(labels, truth, *settings)
-    paths = write_table1a(first, args.out) + write_table1b(second, args.out) + write_comparisons(first, second, args.out)
-    print(first[["model", "precision", "recall", "f1", "accuracy", "n", "n_undefined"]].to_string(index=False))
+    first = evaluate_stage1(labels, truth, truth_dev, bootstrap)
+    second = evaluate_stage2(labels, truth, bootstrap)
+    paths = write_stage1(first, args.out) + write_stage2(second, first.table1a, args.out)
+    print(first.table1a[["model", "precision", "recall", "f1", "accuracy", "n", "n_undefined"]].to_string(index=False))
     print("Wrote " + ", ".join(str(p) for p in paths))
     return 0
 
 
 def _split(args) -> int:
-    from analysis.data import read_truth, write_table
-    from analysis.split import make_split
+    from analysis.data.io import read_truth, write_table
+    from analysis.data.split import make_split
 
     split = make_split(read_truth(args.truth), args.dev, args.seed)
     write_table(split, args.out)
@@ -148,10 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from analysis.client import ModelMissing, ServerUnavailable
-    from analysis.data import DataError
+    from analysis.data.io import DataError
+    from analysis.llm.client import ModelMissing, ServerUnavailable
+    from analysis.serving.weights import ProvisioningError
     from analysis.specs import SpecError
-    from analysis.weights import ProvisioningError
 
     try:
         return args.handler(args)

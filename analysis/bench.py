@@ -28,13 +28,16 @@ import httpx
 import ollama
 import pandas as pd
 
-from analysis.client import free_loopback_port, start_embedded_server
 from analysis.config import BUILD_DIR, DEMO_DIR, MODELS_DIR
-from analysis.data import LABELS, UNDEFINED, read_reports
-from analysis.engine import LoadedModel, common_prefix
-from analysis.labeling import Labeler, prompt_inputs
+from analysis.data.io import read_reports
+from analysis.data.vocabulary import LABELS, UNDEFINED
+from analysis.labeling.inputs import prompt_inputs
+from analysis.labeling.labeler import Labeler
+from analysis.labeling.stage1 import label_stage1
+from analysis.llm.client import free_loopback_port, start_embedded_server
+from analysis.serving.engine import LoadedModel, common_prefix
+from analysis.serving.weights import load_registry
 from analysis.specs import Task, load_run, load_task
-from analysis.weights import load_registry
 
 RATE_TOKENS = 512  # one long batch: the rate at which llama.cpp evaluates a prompt on this machine
 NAIVE_MAX_TOKENS = 48
@@ -125,7 +128,7 @@ def bench(reports_file: Path = DEMO_DIR / "reports.csv", limit: int = 40, run_na
             with tempfile.TemporaryDirectory() as scratch:
                 labeler = Labeler(run, models=[tag], host=host, cache_path=Path(scratch) / "cache.sqlite")
                 started = time.perf_counter()
-                labels, _ = labeler.stage1(inputs)
+                labels, _ = label_stage1(labeler, inputs)
                 pipeline_s = time.perf_counter() - started
             naive_s, naive_answers = naive_run(client, tag, task, texts, run.options_for(tag))
             least = limits[tag]["least_s"]

@@ -1,12 +1,14 @@
-"""Every path and default location of the project, defined once.
+"""Every path and default location of the project, and the LLM server's address, defined once.
 
 Environment variables override the locations that depend on the machine
 rather than on the repository (where weights and built wheels are kept,
-which LLM server to talk to).
+which LLM server to talk to). Standard library only: every layer may import it.
 """
 
+import ipaddress
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -33,7 +35,8 @@ RESPONSE_CACHE_FILE = Path(os.environ.get("EXTRAVASATION_RESPONSE_CACHE", INTERI
 CACHE_HOME = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "extravasation-llm"
 MODELS_DIR = Path(os.environ.get("EXTRAVASATION_MODELS_DIR", CACHE_HOME / "models"))
 
-DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
+DEFAULT_PORT = 11434
+DEFAULT_OLLAMA_HOST = f"http://127.0.0.1:{DEFAULT_PORT}"
 
 
 def run_dir(run_name: str, processed_dir: str = "") -> Path:
@@ -45,3 +48,26 @@ def run_dir(run_name: str, processed_dir: str = "") -> Path:
 def ollama_host() -> str:
     """The LLM server the pipeline talks to, as the official client reads it."""
     return os.environ.get("OLLAMA_HOST") or DEFAULT_OLLAMA_HOST
+
+
+def normalize_host(host: str) -> str:
+    """``OLLAMA_HOST`` as a URL with scheme and port, as the ollama client reads it."""
+    if "://" not in host:
+        host = f"http://{host}"
+    parts = urlsplit(host)
+    hostname = parts.hostname or "127.0.0.1"
+    if hostname in ("0.0.0.0", "::"):  # a bind-all address means "this machine" to a client
+        hostname = "127.0.0.1"
+    if ":" in hostname:
+        hostname = f"[{hostname}]"
+    return f"{parts.scheme}://{hostname}:{parts.port or DEFAULT_PORT}"
+
+
+def is_local(host: str) -> bool:
+    hostname = urlsplit(normalize_host(host)).hostname
+    if hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False

@@ -14,7 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from analysis.config import RUNS_DIR, TASKS_DIR
-from analysis.data import BASELINE
+from analysis.data.vocabulary import BASELINE
 
 # Stage-1 prompt variants are task files named extravasation_<variant>.yaml.
 STAGE1_PREFIX = "extravasation_"
@@ -64,6 +64,17 @@ class Task(_Spec):
         if wrong:
             raise ValueError(f"examples {wrong} have an answer outside {self.answers}")
         return self
+
+    def edited(self, template: str, name: str) -> "Task":
+        """This task with another template, under another name (so its answers are cached apart).
+
+        An edit that leaves the template as it was is an error, not a
+        comparison of a prompt with itself: e.g. a ``str.replace`` whose
+        target text no longer occurs in the template.
+        """
+        if template == self.template:
+            raise SpecError(f"the edited template of {name!r} is the same as {self.name!r}'s: the edit changed nothing")
+        return self.model_copy(update={"name": name, "template": template})
 
     def messages(self, impression: str) -> list[dict]:
         """The request's messages; with ``first_token``, the reply's start as an assistant message to continue."""

@@ -35,36 +35,49 @@ limit = 0  # only the first N reports; 0 for all
 processed_dir = ""  # where this run's files go; empty for data/processed/<run_name>
 
 # %%
+import pandas as pd
+
 from analysis.config import ROOT, run_dir
-from analysis.data import DEV, read_reports, read_split, read_truth, write_table
-from analysis.labeling import prompt_inputs
+from analysis.data.io import read_reports, read_split, read_truth, write_table
+from analysis.data.split import evaluated
+from analysis.labeling.inputs import prepare_inputs
+from analysis.reporting.examples import impression_examples
 from analysis.specs import load_run
-from analysis.split import assign_split, evaluated
 
 out = run_dir(run_name, processed_dir)
 reports = read_reports(ROOT / reports_file, id_column=id_column, text_column=text_column)
 if limit:
     reports = reports.head(limit)
-truth = read_truth(ROOT / truth_file)
-truth = truth[truth.report_id.isin(reports.report_id)]
-inputs = prompt_inputs(reports, load_run(run_name))
-inputs["split"] = assign_split(inputs.report_id, read_split(ROOT / split_file) if split_file else None)
-development = truth.report_id.isin(inputs.report_id[inputs.split == DEV])
+inputs, truth, truth_dev = prepare_inputs(reports, read_truth(ROOT / truth_file),
+                                          read_split(ROOT / split_file) if split_file else None, load_run(run_name))
 write_table(inputs, out / "inputs.csv")
-write_table(truth[~development], out / "truth.csv")
-write_table(truth[development], out / "truth_dev.csv")
-print(f"{len(reports)} reports, {len(truth)} with ground truth, {inputs.prompt_text.notna().sum()} sent to the models; "
-      f"tables on {evaluated(inputs.split)} ({(~development).sum()} reports with ground truth)")
+write_table(truth, out / "truth.csv")
+write_table(truth_dev, out / "truth_dev.csv")
+print(f"{len(reports)} reports, {len(truth) + len(truth_dev)} with ground truth, {inputs.prompt_text.notna().sum()} "
+      f"sent to the models; tables on {evaluated(inputs.split)} ({len(truth)} reports with ground truth)")
 
 # %% [markdown]
-# How the impression was found, and why some reports send nothing (they are
-# labeled `Undefined` with that reason, and no model is asked).
+# ## What the models will read
+#
+# One report for each way its impression was found (each header the reports
+# use) or not found (each reason). The impression runs from its header to
+# the end of the report, addenda included; signature lines are dropped. A
+# report that sends nothing is labeled `Undefined` with that reason, and no
+# model is asked about it.
 
 # %%
-inputs.impression_method.value_counts().rename("reports").to_frame()
+with pd.option_context("display.max_colwidth", None):
+    display(impression_examples(reports, inputs).style.set_properties(**{"white-space": "pre-wrap", "text-align": "left"}))
+
+# %% [markdown]
+# How many reports each way covers:
 
 # %%
-inputs[inputs.prompt_text.isna()][["report_id", "reason"]]
+inputs.assign(way=inputs.reason.where(inputs.reason != "", inputs.impression_method)).way.value_counts().rename("reports").to_frame()
+
+# %% [markdown]
+# Ground truth by part of the split: the test part is what Tables 1A and 1B
+# score; the development part is where prompts and cuts may be tuned.
 
 # %%
-inputs[["report_id", "split"]].merge(truth).groupby("split").extravasation.value_counts().unstack(fill_value=0)
+inputs[["report_id", "split"]].merge(pd.concat([truth, truth_dev])).groupby("split").extravasation.value_counts().unstack(fill_value=0)

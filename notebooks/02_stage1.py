@@ -37,29 +37,69 @@ processed_dir = ""  # this run's files; empty for data/processed/<run_name>
 # %%
 from datetime import datetime, timezone
 
-from analysis.config import run_dir
-from analysis.data import write_table
-from analysis.labeling import Labeler, export_responses, read_inputs
-from analysis.manifest import record_stage, write_manifest
+import pandas as pd
+
+from analysis.config import RESPONSE_CACHE_FILE, run_dir
+from analysis.data.io import write_table
+from analysis.data.vocabulary import Status
+from analysis.labeling.inputs import read_inputs
+from analysis.labeling.labeler import Labeler
+from analysis.labeling.manifest import record_stage, write_manifest
+from analysis.labeling.pipeline import export_responses
+from analysis.labeling.stage1 import label_stage1
+from analysis.reporting.examples import disagreements, exchange
 
 out = run_dir(run_name, processed_dir)
 started = datetime.now(timezone.utc)
 inputs = read_inputs(out / "inputs.csv")
 labeler = Labeler(run_name)
-print(labeler.task.template)
+print(f"Task {labeler.task.name} v{labeler.task.version}, decided by {labeler.task.decision}; models: {', '.join(labeler.tags)}")
+
+# %% [markdown]
+# Every model answers every report that sends an impression; answers already
+# in the response cache are not asked again.
 
 # %%
-stage1, summaries = labeler.stage1(inputs)
+stage1, summaries = label_stage1(labeler, inputs)
 write_table(stage1, out / "stage1.csv")
 write_manifest(record_stage(labeler.manifest(inputs, started), summaries, stage1), out)
 export_responses()
 stage1.groupby("model", sort=False).extravasation.value_counts().unstack(fill_value=0)
 
 # %% [markdown]
-# Labels that are not a clean model answer, and why.
+# ## One report, as the model saw it and answered
+#
+# The request exactly as sent (the messages; with the first-token decision
+# the last one is the start of the reply, which the server continues), the
+# raw reply, and the log-probabilities at the answer token: `p_yes` is the
+# probability of `Yes` renormalised over the tokens that begin an allowed
+# answer.
 
 # %%
-stage1[stage1.reason != ""].groupby(["model", "reason"], sort=False).size().rename("reports").to_frame()
+answered = stage1[(stage1.model == labeler.tags[0]) & (stage1.status == Status.ANSWERED)]
+shown = answered.iloc[0]
+seen = exchange(RESPONSE_CACHE_FILE, shown.response_key, labeler.task.answers)
+for message in seen.messages:
+    print(f"--- {message['role']} ---\n{message['content']}")
+print(f"--- reply ---\n{seen.content!r}\n\n{shown.model} on {shown.report_id}: {shown.extravasation}, p_yes {shown.p_yes:.3f}")
+print("renormalised over the answers:", {answer: round(p, 3) for answer, p in seen.answer_token.attrs["renormalised"].items()})
+seen.answer_token
+
+# %% [markdown]
+# ## Where the models disagree
+#
+# The first reports on which the models give different answers, with each
+# model's `p_yes`: a close call shows as a `p_yes` near 0.5. The reviewer
+# sheet (notebook 6) lists them all, closest calls first.
+
+# %%
+disagreements(stage1)
+
+# %% [markdown]
+# Labels that are not a clean model answer, by status and reason.
+
+# %%
+stage1[stage1.reason != ""].groupby(["model", "status", "reason"], sort=False).size().rename("reports").to_frame()
 
 # %% [markdown]
 # ## Adding a rule to the baseline
@@ -72,10 +112,8 @@ stage1[stage1.reason != ""].groupby(["model", "reason"], sort=False).size().rena
 # `make paper` then reruns stage 1 and everything after it.
 
 # %%
-import pandas as pd
-
-from analysis.baseline import label_impression, label_with_rules, with_added_rules
-from analysis.data import BASELINE
+from analysis.data.vocabulary import BASELINE
+from analysis.labeling.baseline import label_impression, label_with_rules, with_added_rules
 
 
 def said(text, rules):

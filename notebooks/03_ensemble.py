@@ -25,25 +25,31 @@ processed_dir = ""  # this run's files; empty for data/processed/<run_name>
 
 # %%
 from analysis.config import run_dir
-from analysis.ensemble import voters
-from analysis.data import write_table
-from analysis.labeling import add_ensemble, read_labels
-from analysis.statistics import agreement_table
+from analysis.data.io import write_table
+from analysis.evaluation.comparisons import agreement_table
+from analysis.labeling.ensemble import add_ensemble
+from analysis.labeling.labels import read_labels
+from analysis.reporting.examples import disagreements
 
 out = run_dir(run_name, processed_dir)
 stage1 = read_labels(out / "stage1.csv")
-models = voters(stage1)
 labels = add_ensemble(stage1)
 write_table(labels, out / "stage1_ensemble.csv")
 labels.groupby("model", sort=False).extravasation.value_counts().unstack(fill_value=0)
 
 # %% [markdown]
+# How each ensemble label came about: a majority, no majority (one `Yes`,
+# one `No`, one `Undefined`), or no model was asked (no impression).
+
+# %%
+labels[labels.model == "ensemble"].status.value_counts().rename("reports").to_frame()
+
+# %% [markdown]
 # Agreement between the models (Fleiss' kappa over Yes/No/Undefined), and the
-# reports on which they split.
+# first reports on which they split, with the ensemble's vote beside them.
 
 # %%
 agreement_table(labels)
 
 # %%
-wide = labels.pivot(index="report_id", columns="model", values="extravasation")[models + ["ensemble"] if len(models) > 1 else models]
-wide[wide[models].nunique(axis=1) > 1]
+disagreements(labels)

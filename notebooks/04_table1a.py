@@ -28,29 +28,44 @@ figures_dir = "figures"  # where the tables go
 
 # %%
 from analysis.config import ROOT, run_dir
-from analysis.data import read_truth
-from analysis.labeling import read_labels
-from analysis.metrics import table1a
+from analysis.data.io import read_truth
+from analysis.evaluation.evaluate import evaluate_stage1
+from analysis.labeling.labels import read_labels
+from analysis.reporting.tables import write_stage1
 from analysis.specs import load_run
-from analysis.statistics import agreement_table, mcnemar_table, paired_differences
-from analysis.tables import write_statistics, write_table1a
 
 out = run_dir(run_name, processed_dir)
-bootstrap = load_run(run_name).bootstrap
 labels = read_labels(out / "stage1_ensemble.csv")
 truth = read_truth(out / "truth.csv")
-table = table1a(labels, truth, bootstrap.resamples, bootstrap.seed, bootstrap.confidence)
-write_table1a(table, ROOT / figures_dir)
-table[["model", "precision", "recall", "f1", "accuracy", "f1_lo", "f1_hi", "n", "n_undefined", "n_invalid", "auc"]]
+evaluation = evaluate_stage1(labels, truth, read_truth(out / "truth_dev.csv"), load_run(run_name).bootstrap)
+write_stage1(evaluation, ROOT / figures_dir)
+evaluation.table1a[["model", "precision", "recall", "f1", "accuracy", "f1_lo", "f1_hi", "n", "n_undefined", "n_invalid", "auc"]]
+
+# %% [markdown]
+# Read each model's F1 with its interval, not alone: two models whose
+# intervals overlap widely may not differ. `n_undefined` and `n_invalid` are
+# negatives the metrics cannot see: a model that says `Undefined` often has
+# a high precision for free. `auc` ranks reports by `p_yes`, whatever the
+# plain answer.
 
 # %%
-differences = paired_differences(labels, truth, bootstrap.resamples, bootstrap.seed, bootstrap.confidence)
-mcnemar = mcnemar_table(labels, truth)
-write_statistics(differences, mcnemar, agreement_table(labels), ROOT / figures_dir)
-differences
+evaluation.differences
+
+# %% [markdown]
+# Each pair of models on the same reports: an interval of `a − b` that holds
+# 0 means these reports cannot tell the two apart.
 
 # %%
-mcnemar
+evaluation.mcnemar
+
+# %% [markdown]
+# McNemar's test counts the reports one model gets right and the other
+# wrong (`only_a_correct`, `only_b_correct`); a small p-value says the two
+# err on different reports more often than chance. Agreement of the models
+# that vote (Fleiss' κ):
+
+# %%
+evaluation.agreement
 
 # %% [markdown]
 # ## Deciding from `p_yes`
@@ -62,9 +77,8 @@ mcnemar
 # the table; its reliability diagram and ROC curves are in notebook 6.
 
 # %%
-from analysis.tables import write_thresholds
-from analysis.variants import threshold_table
-
-thresholds = threshold_table(labels, read_truth(out / "truth_dev.csv"), truth, bootstrap)
-write_thresholds(thresholds, ROOT / figures_dir)
 print((ROOT / figures_dir / "thresholds.md").read_text())
+
+# %% [markdown]
+# A cut that helps on the development split may not on the test split:
+# read the difference's interval. The tables keep the plain answer.

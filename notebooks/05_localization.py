@@ -28,27 +28,67 @@ figures_dir = "figures"  # where the tables go
 # %%
 import pandas as pd
 
-from analysis.config import ROOT, run_dir
-from analysis.data import read_truth, write_table
-from analysis.labeling import LABEL_COLUMNS, Labeler, export_responses, read_inputs, read_labels
-from analysis.manifest import read_manifest, record_stage, write_manifest
-from analysis.metrics import table1b
-from analysis.tables import write_comparisons, write_table1b
+from analysis.config import RESPONSE_CACHE_FILE, ROOT, run_dir
+from analysis.data.io import read_truth, write_table
+from analysis.data.vocabulary import Status
+from analysis.evaluation.evaluate import evaluate_stage2
+from analysis.labeling.inputs import read_inputs
+from analysis.labeling.labeler import Labeler
+from analysis.labeling.labels import LABEL_COLUMNS, read_labels
+from analysis.labeling.manifest import read_manifest, record_stage, write_manifest
+from analysis.labeling.pipeline import export_responses
+from analysis.labeling.stage2 import label_stage2, skipped_because
+from analysis.reporting.examples import exchange
+from analysis.reporting.tables import write_stage2
 
 out = run_dir(run_name, processed_dir)
 labeler = Labeler(run_name)
-print(labeler.locator.template)
+inputs = read_inputs(out / "inputs.csv")
+
+# %% [markdown]
+# The gated reports go to every model; answers already in the response
+# cache are not asked again.
 
 # %%
-labels, gated, summaries = labeler.stage2(read_inputs(out / "inputs.csv"), read_labels(out / "stage1_ensemble.csv"))
+labels, gated, summaries = label_stage2(labeler, inputs, read_labels(out / "stage1_ensemble.csv"))
 write_table(labels[LABEL_COLUMNS], out / "labels.csv")
-write_manifest(record_stage(read_manifest(out), summaries, labels, gated), out)
+write_manifest(record_stage(read_manifest(out), summaries, labels, gated, skipped_because(labeler)), out)
 export_responses()
 print(f"{len(gated)} reports sent to stage 2 (the gate model {labeler.run.localization.gate} said Yes)")
+labels[labels.locations_status != Status.NOT_ASKED].groupby("model", sort=False).locations_status.value_counts().unstack(fill_value=0)
+
+# %% [markdown]
+# ## One gated report, as the model saw it and answered
 
 # %%
-bootstrap = labeler.run.bootstrap
-table = table1b(labels, read_truth(out / "truth.csv"), bootstrap.resamples, bootstrap.seed, bootstrap.confidence)
-write_table1b(table, ROOT / figures_dir)
-write_comparisons(pd.read_csv(ROOT / figures_dir / "table1a.csv"), table, ROOT / figures_dir)
+asked = labels[(labels.model == labeler.tags[0]) & (labels.locations_status == Status.ANSWERED)]
+if len(asked):
+    shown = asked.iloc[0]
+    seen = exchange(RESPONSE_CACHE_FILE, shown.locations_key, labeler.locator.answers)
+    for message in seen.messages:
+        print(f"--- {message['role']} ---\n{message['content']}")
+    print(f"--- reply ---\n{seen.content}\n\n{shown.model} on {shown.report_id}: {shown.locations or 'no site'}")
+
+# %% [markdown]
+# ## Where the models name different sites
+#
+# The first gated reports on which the models' site lists differ, beside the
+# ground truth's sites.
+
+# %%
+sites = labels[labels.report_id.isin(gated)].pivot(index="report_id", columns="model", values="locations")
+truth_sites = pd.concat([read_truth(out / "truth.csv"), read_truth(out / "truth_dev.csv")]).set_index("report_id").locations
+split_sites = sites[sites[labeler.tags].nunique(axis=1) > 1]
+split_sites.join(truth_sites.rename("truth")).head(10)
+
+# %% [markdown]
+# ## Table 1B
+#
+# F1 per site over the test reports whose ground truth is `Yes`. Read each
+# F1 beside its support: a site with five true reports cannot give a tight
+# interval.
+
+# %%
+table = evaluate_stage2(labels, read_truth(out / "truth.csv"), labeler.run.bootstrap)
+write_stage2(table, pd.read_csv(ROOT / figures_dir / "table1a.csv"), ROOT / figures_dir)
 table.pivot(index="location", columns="model", values="f1").loc[table.location.unique(), table.model.unique()]

@@ -30,17 +30,19 @@ run_name = "embedded"  # a run file in analysis/runs: embedded or paper
 processed_dir = ""  # this run's files; empty for data/processed/<run_name>
 figures_dir = "figures"  # where the figures go
 readme_results = False  # rewrite README.md's results section from this run (the demo run only)
+case_features_file = "data/demo/case_features.csv"  # each report's kind, for the reviewer sheet's filter; empty: none
 
 # %%
 import pandas as pd
 
-from analysis import figures
 from analysis.config import RESPONSE_CACHE_FILE, ROOT, run_dir
-from analysis.data import read_truth
-from analysis.labeling import read_inputs, read_labels
-from analysis.manifest import read_manifest
-from analysis.readme import update_readme
-from analysis.review import reviewer_sheet, write_reviewer_sheet
+from analysis.data.io import read_case_features, read_truth
+from analysis.labeling.inputs import read_inputs
+from analysis.labeling.labels import read_labels
+from analysis.labeling.manifest import read_manifest
+from analysis.reporting import figures
+from analysis.reporting.readme import update_readme
+from analysis.reporting.review import reviewer_sheet, write_reviewer_sheet
 from analysis.specs import load_run
 
 out = run_dir(run_name, processed_dir)
@@ -50,7 +52,7 @@ truth = read_truth(out / "truth.csv")
 manifest = read_manifest(out)
 
 # %%
-figure1 = figures.pipeline_figure(manifest, labels)
+figure1 = figures.pipeline_figure(manifest, labels, study_models=load_run("paper").tags)
 figures.save(figure1, figures_out, "figure1_pipeline")
 figure1
 
@@ -81,11 +83,18 @@ reliability
 
 # %% [markdown]
 # ## Reviewer sheet
+#
+# Every report on which a model, the ensemble or the rules disagrees with the
+# ground truth, or the models with one another, closest calls first (`p_yes`
+# nearest 0.5), with the raw response behind each label and the
+# log-probabilities at its answer token. The HTML page filters by model,
+# split, kind of report and why a report is listed; it loads nothing from the
+# network. Development reports are listed too, with their split.
 
 # %%
-# The reviewer sees the development reports' ground truth too.
 every_truth = pd.concat([truth, read_truth(out / "truth_dev.csv")], ignore_index=True)
-sheet = reviewer_sheet(labels, every_truth, read_inputs(out / "inputs.csv"), RESPONSE_CACHE_FILE, load_run(run_name).task)
+kinds = read_case_features(ROOT / case_features_file) if case_features_file else None
+sheet = reviewer_sheet(labels, every_truth, read_inputs(out / "inputs.csv"), RESPONSE_CACHE_FILE, kinds)
 paths = write_reviewer_sheet(sheet, out)
 print(f"{len(sheet)} reports listed: " + ", ".join(str(p) for p in paths))
 sheet.head(10)

@@ -40,12 +40,15 @@ readme_results = False  # rewrite README.md's variants section from this run (th
 import pandas as pd
 
 from analysis.config import ROOT, run_dir
-from analysis.data import read_truth, write_table
-from analysis.labeling import Labeler, add_ensemble, read_inputs
-from analysis.readme import update_variants_section
+from analysis.data.io import read_truth, write_table
+from analysis.evaluation.variants import compare_variants
+from analysis.labeling.ensemble import add_ensemble
+from analysis.labeling.inputs import read_inputs
+from analysis.labeling.labeler import Labeler
+from analysis.labeling.stage1 import label_stage1
+from analysis.reporting.readme import update_variants_section
+from analysis.reporting.tables import write_variants
 from analysis.specs import load_run
-from analysis.tables import write_variants
-from analysis.variants import compare_variants
 
 out = run_dir(run_name, processed_dir)
 run = load_run(run_name)
@@ -57,7 +60,7 @@ print(f"{len(inputs)} reports labeled by each variant, scored on {len(truth)} wi
 labels_by_variant = {}
 for variant in variants:
     labeler = Labeler(run, models=models or run.tags, task=variant)
-    stage1, _ = labeler.stage1(inputs)
+    stage1, _ = label_stage1(labeler, inputs)
     labels_by_variant[variant] = add_ensemble(stage1)
     print(f"{variant}: {labeler.task.name} v{labeler.task.version}")
 every_variant = pd.concat([labels.assign(variant=variant) for variant, labels in labels_by_variant.items()], ignore_index=True)

@@ -38,12 +38,15 @@ split_file = "data/demo/split.csv"
 # %%
 import pandas as pd
 
-from analysis import figures
 from analysis.config import ROOT
-from analysis.data import DEV, read_reports, read_split, read_truth
-from analysis.labeling import Labeler, prompt_inputs
+from analysis.data.io import read_reports, read_split, read_truth
+from analysis.data.vocabulary import DEV
+from analysis.evaluation.variants import compare_variants
+from analysis.labeling.inputs import prompt_inputs
+from analysis.labeling.labeler import Labeler
+from analysis.labeling.stage1 import label_stage1
+from analysis.reporting import figures
 from analysis.specs import load_run, load_task, stage1_task_name
-from analysis.variants import compare_variants
 
 run = load_run(run_name)
 split = read_split(ROOT / split_file)
@@ -61,20 +64,22 @@ print(base.template)
 # ## The edited prompt
 #
 # Change `edited_template` (a Jinja template: `{{ impression }}` is where the
-# report goes). It starts as the default prompt with one sentence added.
+# report goes). It starts as the default prompt with one sentence added
+# before its last instruction. An edit that changes nothing (for instance a
+# replacement whose target text is no longer in the template) stops here
+# with an error rather than comparing the prompt with itself.
 
 # %%
-edited_template = base.template.replace(
-    "\nReply only",
-    "\nA pseudoaneurysm, a contained vascular injury, a blush that fades on delayed images, and oral contrast, "
-    "urine or IV contrast leaking outside vessels are not active extravasation.\nReply only",
-)
-edited = base.model_copy(update={"name": "prompt_lab", "template": edited_template})
+added = ("A pseudoaneurysm, a contained vascular injury, a blush that fades on delayed images, and oral contrast, "
+         "urine or IV contrast leaking outside vessels are not active extravasation.")
+edited_template = base.template.replace("\nReply only", f"\n{added}\nReply only")
+edited = base.edited(edited_template, name="prompt_lab")
+print(edited.template)
 
 # %%
 labels = {}
 for name, task in (("default", base), ("edited", edited)):
-    labels[name], _ = Labeler(run, models=[model], task=task).stage1(inputs)
+    labels[name], _ = label_stage1(Labeler(run, models=[model], task=task), inputs)
 comparison = compare_variants(labels, truth, run.bootstrap, reference="default")
 comparison[["variant", "f1", "f1_lo", "f1_hi", "precision", "recall", "n_undefined",
             "difference", "difference_lo", "difference_hi"]].round(3)

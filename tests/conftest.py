@@ -8,7 +8,7 @@ import subprocess
 import ollama
 import pytest
 
-from analysis.client import free_loopback_port, start_embedded_server
+from analysis.llm.client import free_loopback_port, start_embedded_server
 
 SMALL_MODEL = "smollm2:135m"  # the fastest real model; enough to exercise the API
 

@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from analysis.asking import p_yes, parse_answer
+from analysis.llm.asking import p_yes, parse_answer
 from analysis.specs import load_task
 
 # The structured path: the model writes the JSON answer (the first-token path is tested at the end).

@@ -10,7 +10,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from analysis.baseline import (
+from analysis.config import DEMO_DIR
+from analysis.data.io import read_reports, read_truth
+from analysis.data.vocabulary import BASELINE, LOCATIONS
+from analysis.evaluation.metrics import binary_metrics, table1b
+from analysis.labeling.baseline import (
     RULES_FILE,
     RuleError,
     build_pipeline,
@@ -19,10 +23,9 @@ from analysis.baseline import (
     read_rules,
     with_added_rules,
 )
-from analysis.config import DEMO_DIR
-from analysis.data import BASELINE, LOCATIONS, read_reports, read_truth
-from analysis.labeling import LABEL_COLUMNS, Labeler, prompt_inputs
-from analysis.metrics import binary_metrics, table1b
+from analysis.labeling.inputs import prompt_inputs
+from analysis.labeling.labeler import Labeler
+from analysis.labeling.labels import LABEL_COLUMNS
 from analysis.specs import SpecError, load_run
 
 # Measured on the demo corpus with rules version 1.0.0: stage-1 F1 1.000 and

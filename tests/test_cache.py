@@ -2,7 +2,7 @@
 
 import stat
 
-from analysis.cache import ResponseCache, cache_key
+from analysis.llm.cache import ResponseCache, cache_key
 
 REQUEST = {
     "model": "qwen2.5-coder:1.5b",

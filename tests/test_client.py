@@ -2,7 +2,8 @@
 
 import pytest
 
-from analysis.client import is_local, normalize_host, warn_if_remote
+from analysis.config import is_local, normalize_host
+from analysis.llm.client import warn_if_remote
 
 
 @pytest.mark.parametrize(

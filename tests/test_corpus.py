@@ -10,10 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from analysis import corpus
+from analysis.data import corpus
+from analysis.data.corpus.__main__ import main
+from analysis.data.corpus.templates import TEMPLATES
+from analysis.data.corpus.truth import HARD_CASES
+from analysis.data.vocabulary import LABELS, LOCATIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_DIR = ROOT / "data" / "demo"
+CORPUS_PACKAGE = ROOT / "analysis" / "data" / "corpus"
 CORPUS_FILES = ("reports.csv", "ground_truth.csv", "case_features.csv", "README.md")
 IMPRESSION_HEADER = re.compile(r"^\s*(impression|conclusion|findings/impression)\b", re.IGNORECASE | re.MULTILINE)
 
@@ -76,7 +81,7 @@ def test_generation_leaves_the_global_random_state_alone():
 def test_other_sizes_give_valid_corpora(n_reports):
     generated = corpus.generate(n_reports=n_reports, seed=3)
     assert [case.report_id for case in generated] == [f"DEMO-{number:04d}" for number in range(1, n_reports + 1)]
-    assert all(case.extravasation in corpus.LABELS for case in generated)
+    assert all(case.extravasation in LABELS for case in generated)
 
 
 def test_committed_files_equal_a_fresh_generation(tmp_path, cases):
@@ -86,7 +91,7 @@ def test_committed_files_equal_a_fresh_generation(tmp_path, cases):
 
 
 def test_command_line_regenerates_the_committed_files(tmp_path, capsys):
-    corpus.main(["--out", str(tmp_path), "--n", str(corpus.DEFAULT_N_REPORTS), "--seed", str(corpus.DEFAULT_SEED)])
+    main(["--out", str(tmp_path), "--n", str(corpus.DEFAULT_N_REPORTS), "--seed", str(corpus.DEFAULT_SEED)])
     assert "300 reports" in capsys.readouterr().out
     for name in CORPUS_FILES:
         assert (tmp_path / name).read_bytes() == (DEMO_DIR / name).read_bytes(), name
@@ -98,15 +103,19 @@ def test_files_use_unix_line_endings():
 
 
 def test_generator_uses_only_the_standard_library_and_no_clock():
-    tree = ast.parse((ROOT / "analysis" / "corpus.py").read_text(encoding="utf-8"))
+    trees = [ast.parse(path.read_text(encoding="utf-8")) for path in CORPUS_PACKAGE.glob("*.py")]
+    nodes = [node for tree in trees for node in ast.walk(tree)]
     imported = set()
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Import):
-            imported |= {alias.name.split(".")[0] for alias in node.names}
+            imported |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
-            imported.add(node.module.split(".")[0])
-    assert imported - set(sys.stdlib_module_names) == {"analysis"}
-    attributes = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+            imported.add(node.module)
+    project = {module for module in imported if module.split(".")[0] == "analysis"}
+    assert {module.split(".")[0] for module in imported - project} <= set(sys.stdlib_module_names)
+    # Of the project, only the output directory and the labels and sites: the pipeline's dependencies stay out.
+    assert {module for module in project if not module.startswith("analysis.data.corpus")} == {"analysis.config", "analysis.data.vocabulary"}
+    attributes = {node.attr for node in nodes if isinstance(node, ast.Attribute)}
     assert not attributes & {"now", "today", "utcnow", "time_ns"}
 
 
@@ -124,7 +133,7 @@ def test_ids_are_unique_ordered_and_aligned(reports, truth, features):
 
 def test_label_mix_matches_the_study(truth):
     labels = Counter(row["extravasation"] for row in truth)
-    assert set(labels) == set(corpus.LABELS)
+    assert set(labels) == set(LABELS)
     assert 121 <= labels["Yes"] <= 127  # the study had 123-125 positives among 300
     assert 9 <= labels["Undefined"] <= 18  # 3-6%
     assert labels["No"] == 300 - labels["Yes"] - labels["Undefined"]
@@ -134,28 +143,28 @@ def test_locations_are_valid_present_only_for_yes_and_in_canonical_order(truth):
     for row in truth:
         locations = split(row["locations"])
         assert bool(locations) == (row["extravasation"] == "Yes"), row
-        assert set(locations) <= set(corpus.LOCATIONS), row
-        assert locations == sorted(set(locations), key=corpus.LOCATIONS.index), row
+        assert set(locations) <= set(LOCATIONS), row
+        assert locations == sorted(set(locations), key=LOCATIONS.index), row
 
 
 def test_every_location_appears_and_the_main_sites_dominate(truth):
     locations = Counter(location for row in truth for location in split(row["locations"]))
-    assert set(locations) == set(corpus.LOCATIONS)
+    assert set(locations) == set(LOCATIONS)
     assert {name for name, _ in locations.most_common(4)} == {"bowel", "spleen", "liver", "kidney"}
     assert sum(len(split(row["locations"])) >= 2 for row in truth) >= 15
 
 
 def test_every_hard_case_category_is_well_represented(features):
     counts = Counter(name for row in features for name in split(row["hard_cases"]))
-    assert set(counts) == set(corpus.HARD_CASES)
-    for name in corpus.HARD_CASES:
+    assert set(counts) == set(HARD_CASES)
+    for name in HARD_CASES:
         if name == "no_impression":
             assert 3 <= counts[name] <= 5
         else:
             assert counts[name] >= 8, name
     for row in features:
         names = split(row["hard_cases"])
-        assert names == sorted(set(names), key=list(corpus.HARD_CASES).index), row
+        assert names == sorted(set(names), key=list(HARD_CASES).index), row
 
 
 def test_hard_cases_agree_with_the_guideline_labels(truth, features):
@@ -190,7 +199,7 @@ def test_hard_cases_agree_with_the_guideline_labels(truth, features):
 
 def test_several_templates_are_used(features):
     templates = Counter(row["template"] for row in features)
-    assert set(templates) == {template.name for template in corpus.TEMPLATES}
+    assert set(templates) == {template.name for template in TEMPLATES}
     assert len(templates) >= 6
     assert min(templates.values()) >= 10
 
@@ -280,4 +289,4 @@ def test_card_says_what_the_corpus_is_and_how_to_rebuild_it(card):
     assert "no real patient" in card
     assert "labeling guideline" in card
     assert f"- Seed: {corpus.DEFAULT_SEED}" in card
-    assert f"`python -m analysis.corpus --out data/demo --n 300 --seed {corpus.DEFAULT_SEED}`" in card
+    assert f"`python -m analysis.data.corpus --out data/demo --n 300 --seed {corpus.DEFAULT_SEED}`" in card

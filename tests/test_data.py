@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from analysis.data import DataError, DataWarning, read_reports, read_truth
+from analysis.data.io import DataError, DataWarning, read_reports, read_truth
 
 
 def write(tmp_path, text, name="input.csv"):

@@ -17,14 +17,16 @@ from matplotlib.image import imread
 from matplotlib.patches import FancyBboxPatch
 from matplotlib.text import Text
 
-from analysis import figures
-from analysis.data import LABELS
-from analysis.ensemble import ENSEMBLE, majority_vote
-from analysis.metrics import table1a, table1b
+from analysis.data.vocabulary import ENSEMBLE, LABELS, Status
+from analysis.evaluation.metrics import table1a, table1b
+from analysis.labeling.ensemble import majority_vote, vote_sites
+from analysis.reporting import figures
+from tests.frames import labels_frame
 
 RESAMPLES = 200  # enough to exercise the intervals; the machine is shared
 MODELS = ["big:1b", "small:0.5b", "tiny:135m"]
 GATE = "big:1b"
+STUDY_MODELS = ["llama3.1:70b", "qwen2.5:72b", "mistral:7b"]
 STAGE1_FIRST_LINE = "Does this IMPRESSION report active extravasation on this examination?"
 STAGE2_FIRST_LINE = "Where is the active extravasation? List every site."
 
@@ -64,11 +66,13 @@ def p_yes(answer: str, report_id: str):
 def labels():
     rows = [
         (report_id, model, answer, SITES[model].get(report_id, ""), p_yes(answer, report_id),
-         "no impression section" if report_id == "r9" else "")
+         *(("no impression section", Status.NOT_SENT) if report_id == "r9" else ("", Status.ANSWERED)))
         for model, answers in ANSWERS.items() for report_id, answer in zip(TRUTH.report_id, answers)
     ]
-    labels = pd.DataFrame(rows, columns=["report_id", "model", "extravasation", "locations", "p_yes", "reason"])
-    return pd.concat([labels, majority_vote(labels, MODELS, GATED)], ignore_index=True)
+    labels = labels_frame(rows)
+    ensemble = majority_vote(labels, MODELS)
+    ensemble["locations"] = ensemble.report_id.map(vote_sites(labels, MODELS, GATED)).fillna("")
+    return pd.concat([labels, ensemble], ignore_index=True)
 
 
 def task(name: str, first_line: str, answers: list[str]) -> dict:
@@ -114,11 +118,12 @@ def saved(figure, tmp_path, stem):
 
 
 def test_pipeline_figure_shows_this_runs_counts(labels, tmp_path):
-    figure = figures.pipeline_figure(make_manifest(labels), labels)
+    figure = figures.pipeline_figure(make_manifest(labels), labels, STUDY_MODELS)
     saved(figure, tmp_path, "figure1")
     texts = strings(figure)
     joined = " | ".join(texts)
-    assert "handmade run: three made-up models. Not the study's models" in joined
+    assert "handmade run: three made-up models. Not the study's models (llama3.1:70b, qwen2.5:72b, mistral:7b)" in joined
+    assert "Stage 1 prompt: task zeroshot v3" in joined
     assert "10 reports" in texts
     for line in ("impression header found: 9 of 10", "sent to the models: 9", "not sent, labeled Undefined: 1",
                  "no impression section: 1"):
@@ -145,7 +150,7 @@ def inside(a, b, tolerance=0.5) -> bool:
 def test_pipeline_figure_texts_neither_overlap_nor_spill_out_of_their_boxes(labels, layout):
     tags = {"gate on the right": ["small:0.5b", "tiny:135m", GATE], "one model": [GATE]}.get(layout, MODELS)
     own = labels[labels.model.isin([*tags, ENSEMBLE] if len(tags) > 1 else tags)]
-    figure = figures.pipeline_figure(make_manifest(own, tags, gate=None if layout == "stage 1 only" else GATE), own)
+    figure = figures.pipeline_figure(make_manifest(own, tags, gate=None if layout == "stage 1 only" else GATE), own, STUDY_MODELS)
     renderer = FigureCanvasAgg(figure).get_renderer()
     texts = [text.get_window_extent(renderer) for text in figure.texts if text.get_text().strip()]
     boxes = [patch.get_window_extent(renderer) for patch in figure.findobj(FancyBboxPatch)]
@@ -243,6 +248,6 @@ def test_reliability_diagram_bins_p_yes_against_the_share_of_true_yes(labels, tm
 
 
 def test_figures_are_left_to_their_caller(labels, tables):
-    figures.pipeline_figure(make_manifest(labels), labels)
+    figures.pipeline_figure(make_manifest(labels), labels, STUDY_MODELS)
     figures.forest_plot(tables[0])
     assert plt.get_fignums() == []  # pyplot would keep them alive until closed

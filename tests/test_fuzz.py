@@ -11,10 +11,10 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis.asking import p_yes, parse_answer
-from analysis.data import DataWarning, read_reports, write_table
-from analysis.impression import extract_impression
-from analysis.screening import _SENTENCE, remove_instructions
+from analysis.data.io import DataWarning, read_reports, write_table
+from analysis.labeling.impression import extract_impression
+from analysis.labeling.screening import _SENTENCE, remove_instructions
+from analysis.llm.asking import p_yes, parse_answer
 from analysis.specs import load_task
 
 STAGE1, STAGE2 = load_task("extravasation_zeroshot"), load_task("extravasation_location")

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 
 from analysis.config import DEMO_DIR, ROOT
-from analysis.data import write_table
-from analysis.impression import extract_impression
-from analysis.labeling import prompt_inputs, read_inputs
+from analysis.data.io import write_table
+from analysis.labeling.impression import extract_impression
+from analysis.labeling.inputs import prompt_inputs, read_inputs
 from analysis.specs import load_run
 
 

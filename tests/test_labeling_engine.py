@@ -3,15 +3,18 @@ resuming, the localization gate, the paper run with its models swapped in."""
 
 import json
 
+import httpx
+import ollama
 import pandas as pd
+import pytest
 
-from analysis import asking
-from analysis.asking import Asker
-from analysis.cache import ResponseCache
-from analysis.client import connect, describe_models
-from analysis.data import LOCATIONS, split_locations
-from analysis.labeling import label_reports, write_outputs
-from analysis.specs import load_run, load_task
+from analysis.data.vocabulary import LOCATIONS, Status, split_locations
+from analysis.labeling.pipeline import label_reports, write_outputs
+from analysis.llm import asking
+from analysis.llm.asking import Asker
+from analysis.llm.cache import ResponseCache
+from analysis.llm.client import Server, ServerLost, connect, describe_models
+from analysis.specs import Requests, load_run, load_task
 from tests.conftest import SMALL_MODEL
 
 IMPRESSIONS = {
@@ -127,3 +130,69 @@ def test_the_paper_run_works_with_the_embedded_models_swapped_in(use_server, tmp
     assert labels.groupby("model").size().to_dict() == {tag: 4 for tag in [*swap.values(), "ensemble", "rules"]}
     assert manifest["run"]["name"] == "paper"
     assert manifest["models"][0]["options"]["extravasation_zeroshot"]["num_gpu"] == 999
+
+
+class ScriptedClient:
+    """Stands in for the ollama client in tests of the retry logic around it (no model involved): raises the
+    given errors in turn, then answers."""
+
+    def __init__(self, *errors):
+        self.errors, self.calls = list(errors), 0
+
+    def chat(self, **request):
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return ollama.ChatResponse(model=request["model"], message={"role": "assistant", "content": "Yes"}, done=True)
+
+
+@pytest.mark.parametrize("error, retried", [
+    (ollama.ResponseError("model runner has unexpectedly stopped", 500), True),
+    (ollama.ResponseError("server busy", 503), True),
+    (httpx.ConnectError("connection refused"), True),
+    (httpx.ReadError("connection reset"), True),
+    (ConnectionError("connection lost"), True),
+    (ollama.ResponseError('model "x" not found, try pulling it first', 404), False),
+    (ollama.ResponseError("invalid format", 400), False),
+    (ValueError("a bug, not the server"), False),
+])
+def test_only_failures_of_the_server_or_the_network_are_retried(error, retried):
+    server = Server("http://127.0.0.1:9", client=None, version="test")
+    asker = Asker(server, cache=None, tag="m", digest="d", task=TASK, options=OPTIONS,
+                  requests=Requests(retries=2, backoff_s=0))
+    asker.client = ScriptedClient(error)
+    if retried:
+        assert asker._chat({"model": "m", "messages": []})["message"]["content"] == "Yes"
+        assert asker.client.calls == 2
+    else:
+        with pytest.raises(type(error)):
+            asker._chat({"model": "m", "messages": []})
+        assert asker.client.calls == 1
+
+
+def test_a_failure_on_every_try_stops_the_run_with_a_resume_hint():
+    server = Server("http://127.0.0.1:9", client=None, version="test")
+    asker = Asker(server, cache=None, tag="m", digest="d", task=TASK, options=OPTIONS,
+                  requests=Requests(retries=2, backoff_s=0))
+    asker.client = ScriptedClient(*[ollama.ResponseError("overloaded", 503)] * 3)
+    with pytest.raises(ServerLost, match="failed 3 times in a row .* run the same command again to resume"):
+        asker._chat({"model": "m", "messages": []})
+
+
+def test_a_prompt_the_server_refuses_as_too_long_is_undefined_and_not_cached(use_server, tmp_path, monkeypatch):
+    # The byte bound never lets such a prompt through; without it the server's own check answers 400.
+    monkeypatch.setattr(asking, "TEMPLATE_ALLOWANCE_TOKENS", -10_000)
+    asker = asker_for(tmp_path, options={**OPTIONS, "num_ctx": 256})
+    answer = asker.ask("long", "The spleen is lacerated. " * 200)
+    assert (answer.value, answer.status) == (None, Status.REFUSED)
+    assert answer.reason == "prompt does not fit num_ctx 256: refused by the server"
+    assert len(asker.cache) == 0 and answer.key == ""
+
+
+def test_without_its_gate_model_stage_two_is_skipped_and_says_so(use_server, tmp_path, capsys):
+    reports = pd.DataFrame({"report_id": list(IMPRESSIONS), "report_text": [f"IMPRESSION: {t}" for t in IMPRESSIONS.values()]})
+    labels, manifest = label_reports(reports, run="embedded", models=[SMALL_MODEL], cache_path=tmp_path / "c.sqlite")
+    assert "Stage 2 skipped: the gate model qwen2.5-coder:1.5b is not among the models asked (smollm2:135m)" in capsys.readouterr().err
+    assert (labels.locations_status == Status.NOT_ASKED).all() and (labels.locations == "").all()
+    assert manifest["reports"]["sent_to_stage_2"] == 0
+    assert manifest["reports"]["stage_2_skipped"].startswith("the gate model qwen2.5-coder:1.5b")

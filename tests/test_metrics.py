@@ -4,16 +4,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.data import LOCATIONS, DataError
-from analysis.ensemble import majority_vote, vote
-from analysis.metrics import (
+from analysis.data.io import DataError
+from analysis.data.vocabulary import LOCATIONS, Status
+from analysis.evaluation.metrics import (
     TABLE1A_COLUMNS,
     TABLE1B_COLUMNS,
     binary_metrics,
     table1a,
     table1b,
 )
-from analysis.tables import load_published
+from analysis.labeling.ensemble import majority_vote, vote
+from analysis.reporting.tables import load_published
+from tests.frames import labels_frame
 
 RESAMPLES = 200  # enough to exercise the intervals; the machine is shared
 
@@ -45,32 +47,31 @@ def test_undefined_counts_as_negative():
 
 
 def test_vote_needs_a_strict_majority():
-    assert vote(["Yes", "Yes", "No"]) == ("Yes", "")
-    assert vote(["Undefined", "No", "Undefined"]) == ("Undefined", "")
-    assert vote(["Yes", "No", "Undefined"]) == ("Undefined", "no majority: Yes/No/Undefined")
-
-
-def labels_frame(rows):
-    return pd.DataFrame(rows, columns=["report_id", "model", "extravasation", "locations", "p_yes", "reason"])
+    assert vote(["Yes", "Yes", "No"]) == ("Yes", Status.VOTED, "")
+    assert vote(["Undefined", "No", "Undefined"]) == ("Undefined", Status.VOTED, "")
+    assert vote(["Yes", "No", "Undefined"]) == ("Undefined", Status.NO_MAJORITY, "no majority: Yes/No/Undefined")
 
 
 def test_majority_vote_keeps_order_reason_and_mean_score():
     labels = labels_frame([
         ("r2", "a", "Yes", "", 0.9, ""), ("r2", "b", "No", "", 0.2, ""), ("r2", "c", "Yes", "", 0.7, ""),
-        ("r1", "a", "Undefined", "", None, "no impression section"),
-        ("r1", "b", "Undefined", "", None, "no impression section"),
-        ("r1", "c", "Undefined", "", None, "no impression section"),
+        ("r1", "a", "Undefined", "", None, "no impression section", Status.NOT_SENT),
+        ("r1", "b", "Undefined", "", None, "no impression section", Status.NOT_SENT),
+        ("r1", "c", "Undefined", "", None, "no impression section", Status.NOT_SENT),
+        ("r3", "a", "Undefined", "", 0.2, "the model answered Undefined"), ("r3", "b", "No", "", 0.1, ""),
+        ("r3", "c", "Undefined", "", None, "invalid answer: not JSON", Status.INVALID),
     ])
     ensemble = majority_vote(labels, ["a", "b", "c"])
-    assert ensemble.report_id.tolist() == ["r2", "r1"]
-    assert ensemble.extravasation.tolist() == ["Yes", "Undefined"]
+    assert ensemble.report_id.tolist() == ["r2", "r1", "r3"]
+    assert ensemble.extravasation.tolist() == ["Yes", "Undefined", "Undefined"]
     assert ensemble.p_yes.iloc[0] == pytest.approx(0.6)
-    assert ensemble.reason.tolist() == ["", "no impression section"]
+    assert ensemble.status.tolist() == [Status.VOTED, Status.NOT_SENT, Status.VOTED]
+    assert ensemble.reason.tolist() == ["", "no impression section", "a majority of the models said Undefined"]
 
 
 def test_table1a_has_one_row_per_model_with_undefined_and_invalid_counts():
     labels = labels_frame([
-        ("r1", "m", "Yes", "", 0.9, ""), ("r2", "m", "Undefined", "", None, "invalid answer: not JSON"),
+        ("r1", "m", "Yes", "", 0.9, ""), ("r2", "m", "Undefined", "", None, "invalid answer: not JSON", Status.INVALID),
         ("r3", "m", "Undefined", "", 0.5, ""), ("r4", "m", "No", "", 0.1, ""),
     ])
     truth = pd.DataFrame({"report_id": ["r4", "r3", "r2", "r1"], "extravasation": ["No", "Yes", "Yes", "Yes"], "locations": ""})

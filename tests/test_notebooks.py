@@ -2,16 +2,21 @@
 
 import json
 import os
+import shlex
 import sqlite3
+import subprocess
 import sys
+import time
 
+import httpx
 import jupytext
 import pandas as pd
 import papermill
 import pytest
 
-from analysis.cache import ResponseCache
-from analysis.config import DEMO_DIR, FIGURES_DIR, NOTEBOOKS_DIR, PROCESSED_DIR
+from analysis.config import DEMO_DIR, FIGURES_DIR, NOTEBOOKS_DIR, PROCESSED_DIR, ROOT
+from analysis.llm.cache import ResponseCache
+from analysis.llm.client import free_loopback_port
 from tests.conftest import SMALL_MODEL
 
 # Six demo reports, two of them without an impression (truncated; empty impression section);
@@ -112,3 +117,33 @@ def test_the_prompt_lab_compares_an_edited_prompt_on_development_reports_and_wri
     assert {split[report_id] for _, report_id in asked} == {"dev"}
     outputs = "".join(json.dumps(cell.get("outputs", [])) for cell in executed.cells)
     assert "difference_lo" in outputs and "labels changed" in outputs
+
+
+def test_make_lab_starts_jupyterlab_as_this_user_and_opens_the_py_notebooks_as_notebooks(tmp_path):
+    """The command `make lab` runs (as root in a container too), with a token and a free port added."""
+    dry_run = subprocess.run(["make", "--dry-run", "lab"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    (command,) = [line for line in dry_run.splitlines() if "jupyter lab" in line]
+    assert ("--allow-root" in command) == (os.geteuid() == 0)
+    port, token = free_loopback_port(), "test-token"
+    arguments = shlex.split(command.removeprefix("umask 077 && "))
+    lab = subprocess.Popen([*arguments, "--no-browser", f"--port={port}", f"--IdentityProvider.token={token}"],
+                           cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                           env={**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path), "HOME": str(tmp_path)})
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                contents = httpx.get(f"http://127.0.0.1:{port}/api/contents/02_stage1.py",
+                                     params={"token": token, "content": 1}, timeout=5)
+                break
+            except httpx.TransportError:
+                assert lab.poll() is None, lab.stderr.read()
+                assert time.monotonic() < deadline, "JupyterLab did not start"
+                time.sleep(0.5)
+        assert contents.status_code == 200
+        assert contents.json()["type"] == "notebook"  # jupytext reads the py:percent file as a notebook
+        cells = contents.json()["content"]["cells"]
+        assert any("parameters" in cell["metadata"].get("tags", []) for cell in cells)
+    finally:
+        lab.terminate()
+        lab.wait(timeout=30)

@@ -7,14 +7,15 @@ import sys
 import pandas as pd
 import pytest
 
-from analysis.client import (
+from analysis.labeling.labels import LABEL_COLUMNS
+from analysis.labeling.pipeline import label_reports
+from analysis.llm.client import (
     ModelMissing,
     ServerUnavailable,
     connect,
     describe_models,
     free_loopback_port,
 )
-from analysis.labeling import LABEL_COLUMNS, label_reports
 
 REPORTS = pd.DataFrame({
     "report_id": ["r1", "r2", "r3", "r4", "r5"],

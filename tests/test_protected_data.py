@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 
 from analysis.__main__ import build_parser
-from analysis.cache import ResponseCache
 from analysis.config import (
     BUILD_DIR,
     INTERIM_DIR,
@@ -20,7 +19,8 @@ from analysis.config import (
     RESPONSE_CACHE_FILE,
     ROOT,
 )
-from analysis.data import write_table
+from analysis.data.io import write_table
+from analysis.llm.cache import ResponseCache
 
 # Every kind of file that holds report text or report ids, where the pipeline writes it.
 FILES_WITH_REPORT_TEXT = [

@@ -2,7 +2,7 @@
 
 import pytest
 
-from analysis.readme import END, START, markers, update_readme, update_variants_section
+from analysis.reporting.readme import END, START, markers, update_readme, update_variants_section
 
 MANIFEST = {
     "run": {"name": "embedded", "description": "small CPU models"},

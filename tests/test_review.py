@@ -1,7 +1,10 @@
 """The reviewer sheet, from hand-built labels, truth and inputs and a real response cache
 filled with hand-written responses in Ollama's shape (no model involved)."""
 
-import json
+import base64
+import hashlib
+import html
+import re
 import sqlite3
 import stat
 from contextlib import closing
@@ -9,26 +12,29 @@ from contextlib import closing
 import pandas as pd
 import pytest
 
-from analysis.cache import ResponseCache
-from analysis.review import column, reviewer_sheet, write_reviewer_sheet
+from analysis.data.vocabulary import BASELINE, ENSEMBLE, Status
+from analysis.llm.cache import ResponseCache
+from analysis.reporting.review import column, reviewer_html, reviewer_sheet, write_reviewer_sheet
+from tests.frames import SHORT_COLUMNS
+from tests.frames import labels_frame as completed_labels
 
-BIG, SMALL, TINY, ENSEMBLE = "qwen2.5-coder:1.5b", "qwen2.5-coder:0.5b", "smollm2:135m", "ensemble"
+BIG, SMALL, TINY = "qwen2.5-coder:1.5b", "qwen2.5-coder:0.5b", "smollm2:135m"
 MODELS = [BIG, SMALL, TINY]
-STAGE1, STAGE2 = "extravasation_zeroshot", "extravasation_location"
-ALL_WRONG = f"disagrees with truth: {BIG}, {SMALL}, {TINY}, {ENSEMBLE}"
+LABEL_SETS = [*MODELS, ENSEMBLE, BASELINE]
 
-# report_id: (truth or None, {model: (answer, locations)} for the three models and the ensemble)
+# report_id: (truth or None, {label set: (answer, sites)})
 CASES = {
-    "agree": (("No", ""), {m: ("No", "") for m in [*MODELS, ENSEMBLE]}),
-    "all-wrong": (("No", ""), {m: ("Yes", "spleen") for m in [*MODELS, ENSEMBLE]}),
-    "one-wrong": (("Yes", "spleen"), {BIG: ("Yes", "spleen"), SMALL: ("Yes", "spleen"), TINY: ("No", "liver"),
-                                      ENSEMBLE: ("Yes", "spleen")}),
-    "sites-differ": (("Yes", "liver"), {BIG: ("Yes", "liver"), SMALL: ("Yes", "liver;spleen"), TINY: ("Yes", "liver"),
-                                        ENSEMBLE: ("Yes", "liver")}),
-    "not-sent": (("Yes", "kidney"), {m: ("Undefined", "") for m in [*MODELS, ENSEMBLE]}),
-    "script": (("No", ""), {m: ("Yes", "") for m in [*MODELS, ENSEMBLE]}),
-    "no-truth-split": (None, {BIG: ("Yes", ""), SMALL: ("No", ""), TINY: ("No", ""), ENSEMBLE: ("No", "")}),
-    "no-truth-agree": (None, {m: ("No", "") for m in [*MODELS, ENSEMBLE]}),
+    "agree": (("No", ""), {m: ("No", "") for m in LABEL_SETS}),
+    "all-wrong": (("No", ""), {**{m: ("Yes", "spleen") for m in [*MODELS, ENSEMBLE]}, BASELINE: ("No", "")}),
+    "one-wrong": (("Yes", "spleen"), {**{m: ("Yes", "spleen") for m in LABEL_SETS}, TINY: ("No", "liver")}),
+    "sites-differ": (("Yes", "liver"), {**{m: ("Yes", "liver") for m in LABEL_SETS}, SMALL: ("Yes", "spleen;liver")}),
+    "not-sent": (("Yes", "kidney"), {m: ("Undefined", "") for m in LABEL_SETS}),
+    "script": (("No", ""), {**{m: ("Yes", "") for m in [*MODELS, ENSEMBLE]}, BASELINE: ("No", "")}),
+    "rules-wrong": (("No", ""), {**{m: ("No", "") for m in LABEL_SETS}, BASELINE: ("Yes", "")}),
+    "no-truth-split": (None, {**{m: ("No", "") for m in LABEL_SETS}, BIG: ("Yes", "")}),
+    "no-majority": (None, {BIG: ("Yes", ""), SMALL: ("No", ""), TINY: ("Undefined", ""), ENSEMBLE: ("Undefined", ""),
+                           BASELINE: ("No", "")}),
+    "no-truth-agree": (None, {m: ("No", "") for m in LABEL_SETS}),
 }
 IMPRESSIONS = {
     "agree": "Grade II liver laceration. No active extravasation.",
@@ -36,21 +42,50 @@ IMPRESSIONS = {
     "one-wrong": "Grade IV splenic laceration with active contrast extravasation.",
     "sites-differ": "Hepatic laceration with active extravasation. Perisplenic fluid.",
     "not-sent": None,
-    "script": "Contrast in the <script>alert('x')</script> soft tissues at the IV site.",
+    "script": "Contrast in the <script>window.injected = true; document.title = 'injected'</script> soft tissues.",
+    "rules-wrong": "No extravasation. Contrast blush is excluded.",
     "no-truth-split": "Possible blush near the spleen.",
+    "no-majority": "Indeterminate hyperdensity, ? blush.",
     "no-truth-agree": "No acute injury.",
 }
+SPLITS = {"agree": "test", "all-wrong": "dev", "one-wrong": "test", "sites-differ": "dev", "not-sent": "test",
+          "script": "test", "rules-wrong": "dev", "no-truth-split": "test", "no-majority": "dev", "no-truth-agree": "test"}
+KINDS = {"all-wrong": "pseudoaneurysm_or_contained", "one-wrong": "negated;multi_injury_single_bleed",
+         "script": "non_blood_extravasation", "sites-differ": "multi_site", "rules-wrong": "negated"}
+# Scores away from the default make close calls: one-wrong and no-truth-split tie at 0.05 from 0.5.
+P_YES = {("one-wrong", TINY): 0.45, ("no-truth-split", BIG): 0.55, ("sites-differ", SMALL): 0.7}
+CLOSEST_FIRST = ["no-truth-split", "one-wrong", "sites-differ", "all-wrong", "no-majority", "script", "rules-wrong",
+                 "not-sent"]
+NEWER_KEY = "one-wrong/smollm2:135m/stage1/newer-prompt"
+
+
+def response_key(report_id: str, label_set: str) -> str:
+    """The key of the stage-1 response behind a label: none for the ensemble, the rules or a report not sent."""
+    return f"{report_id}/{label_set}/stage1" if label_set in MODELS and IMPRESSIONS[report_id] else ""
+
+
+def p_yes(report_id: str, label_set: str, answer: str) -> float | None:
+    if label_set == BASELINE or not IMPRESSIONS[report_id]:
+        return None
+    return P_YES.get((report_id, label_set), 0.91234 if answer == "Yes" else 0.04321)
+
+
+def status(report_id: str, label_set: str) -> Status:
+    if not IMPRESSIONS[report_id] and label_set != BASELINE:
+        return Status.NOT_SENT
+    if label_set == ENSEMBLE:
+        return Status.NO_MAJORITY if report_id == "no-majority" else Status.VOTED
+    return Status.ANSWERED
 
 
 def labels_frame() -> pd.DataFrame:
-    rows = [
-        {"report_id": report_id, "model": model, "extravasation": answer, "locations": sites,
-         "p_yes": None if model == ENSEMBLE or IMPRESSIONS[report_id] is None else (0.91234 if answer == "Yes" else 0.04321),
-         "reason": "no impression section" if IMPRESSIONS[report_id] is None else ""}
-        for model in [*MODELS, ENSEMBLE] for report_id, (_, answers) in CASES.items()
-        for answer, sites in [answers[model]]
-    ]
-    return pd.DataFrame(rows)
+    reason = {report_id: "" if text else "no impression section" for report_id, text in IMPRESSIONS.items()}
+    return completed_labels(
+        [(report_id, label_set, answer, sites, p_yes(report_id, label_set, answer), reason[report_id],
+          response_key(report_id, label_set), status(report_id, label_set))
+         for label_set in LABEL_SETS for report_id, (_, answers) in CASES.items() for answer, sites in [answers[label_set]]],
+        columns=[*SHORT_COLUMNS, "response_key"],
+    )
 
 
 def truth_frame() -> pd.DataFrame:
@@ -64,81 +99,134 @@ def inputs_frame() -> pd.DataFrame:
         "prompt_text": pd.Series(list(IMPRESSIONS.values()), dtype=object),
         "reason": ["no impression section" if text is None else "" for text in IMPRESSIONS.values()],
         "impression_method": ["none" if text is None else "header 'IMPRESSION'" for text in IMPRESSIONS.values()],
+        "note": "",
+        "split": [SPLITS[report_id] for report_id in IMPRESSIONS],
     })
 
 
-def ollama_response(content: str) -> dict:
-    return {"model": BIG, "created_at": "2025-01-01T00:00:00Z", "message": {"role": "assistant", "content": content},
-            "done": True, "done_reason": "stop", "prompt_eval_count": 120, "eval_count": 6}
+def case_features_frame() -> pd.DataFrame:
+    return pd.DataFrame({"report_id": list(IMPRESSIONS), "template": "numbered_impression",
+                         "hard_cases": [KINDS.get(report_id, "") for report_id in IMPRESSIONS]})
 
 
-def store(cache: ResponseCache, report_id: str, model: str, task: str, content: str, created_at: str) -> tuple[str, str]:
-    """Put one response in the cache; the key and the time it should carry."""
-    key = f"{report_id}/{model}/{task}/{created_at}"
-    request = {"model": model, "messages": [{"role": "user", "content": IMPRESSIONS[report_id]}]}
-    cache.put(key, model=model, digest="sha256:test", task=task, task_version=1, report_id=report_id,
-              server="test", request=request, response=ollama_response(content))
-    return created_at, key
+def ollama_response(model: str, answer: str) -> dict:
+    """The biggest model answers by its first token, with log-probabilities; the others in JSON."""
+    response = {"model": model, "created_at": "2025-01-01T00:00:00Z", "done": True, "done_reason": "stop",
+                "prompt_eval_count": 120, "eval_count": 1}
+    if model != BIG:
+        return response | {"message": {"role": "assistant", "content": f'{{"answer": "{answer}"}}'}}
+    alternatives = [("Yes", -0.0512), ("No", -3.1), (" Undefined", -5.2), ("yes", -7.0)]
+    alternatives.sort(key=lambda alternative: alternative[0].strip() != answer)
+    top = [{"token": token, "logprob": logprob, "bytes": list(token.encode())} for token, logprob in alternatives]
+    return response | {"message": {"role": "assistant", "content": answer},
+                       "logprobs": [{**top[0], "top_logprobs": top}]}
+
+
+def fill_cache(path) -> None:
+    """A cache holding the response behind every model label, and decoys no label names."""
+    cache = ResponseCache(path)
+
+    def store(key, report_id, model, task, response, created_at):
+        request = {"model": model, "messages": [{"role": "user", "content": IMPRESSIONS[report_id]}]}
+        cache.put(key, model=model, digest="sha256:test", task=task, task_version=1, report_id=report_id,
+                  server="test", request=request, response=response)
+        return created_at, key
+
+    stamps = [
+        store(response_key(report_id, model), report_id, model, "extravasation_zeroshot",
+              ollama_response(model, answers[model][0]), "2025-03-01T10:00:00+00:00")
+        for report_id, (_, answers) in CASES.items() for model in MODELS if response_key(report_id, model)
+    ]
+    # A later run with a changed prompt answered differently, but the labels were not read from it.
+    stamps.append(store(NEWER_KEY, "one-wrong", TINY, "extravasation_zeroshot", ollama_response(TINY, "Yes"),
+                        "2025-04-01T10:00:00+00:00"))
+    stamps.append(store("one-wrong/smollm2:135m/stage2", "one-wrong", TINY, "extravasation_location",
+                        ollama_response(TINY, "liver"), "2025-04-02T10:00:00+00:00"))
+    cache.close()
+    with closing(sqlite3.connect(path)) as connection, connection:
+        connection.executemany("UPDATE responses SET created_at = ? WHERE key = ?", stamps)
 
 
 @pytest.fixture
 def cache_path(tmp_path):
     path = tmp_path / "responses.sqlite"
-    cache = ResponseCache(path)
-    stamps = [
-        store(cache, report_id, model, STAGE1, json.dumps({"answer": answers[model][0]}), "2025-03-01T10:00:00+00:00")
-        for report_id, (_, answers) in CASES.items() for model in MODELS
-        if IMPRESSIONS[report_id] is not None  # nothing was sent, so nothing was cached
-    ]
-    # A changed prompt left a second, newer answer: stored first so row order cannot pass for recency.
-    stamps.append(store(cache, "one-wrong", TINY, STAGE1, '{"answer": "No"} (newer prompt)', "2025-03-02T10:00:00+00:00"))
-    stamps.append(store(cache, "one-wrong", TINY, STAGE1, '{"answer": "Yes"} (older prompt)', "2025-02-01T10:00:00+00:00"))
-    # Stage 2 is newer still, and must not stand in for the stage-1 response.
-    stamps.append(store(cache, "one-wrong", TINY, STAGE2, '{"locations": ["liver"]}', "2025-03-03T10:00:00+00:00"))
-    cache.close()
-    # The cache stamps rows with its own clock; set the times so the test does not depend on timing.
-    with closing(sqlite3.connect(path)) as connection, connection:
-        connection.executemany("UPDATE responses SET created_at = ? WHERE key = ?", stamps)
+    fill_cache(path)
     return path
 
 
 @pytest.fixture
 def sheet(cache_path):
-    return reviewer_sheet(labels_frame(), truth_frame(), inputs_frame(), cache_path).set_index("report_id", drop=False)
+    return reviewer_sheet(labels_frame(), truth_frame(), inputs_frame(), cache_path, case_features_frame())
 
 
-def test_only_reports_with_an_error_or_a_disagreement_are_listed(sheet):
-    assert list(sheet.report_id) == ["all-wrong", "one-wrong", "sites-differ", "not-sent", "script", "no-truth-split"]
+def by_report(sheet: pd.DataFrame) -> pd.DataFrame:
+    return sheet.set_index("report_id", drop=False)
+
+
+def test_only_reports_with_an_error_or_a_disagreement_are_listed_once(sheet):
+    assert set(sheet.report_id) == set(CASES) - {"agree", "no-truth-agree"}
+    assert sheet.report_id.is_unique
 
 
 def test_each_report_says_why_it_is_listed(sheet):
-    assert sheet.at["all-wrong", "listed_because"] == ALL_WRONG
-    assert sheet.at["one-wrong", "listed_because"] == f"disagrees with truth: {TINY}; models disagree"
-    assert sheet.at["sites-differ", "listed_because"] == f"disagrees with truth: {SMALL}; models disagree"
-    assert sheet.at["no-truth-split", "listed_because"] == "models disagree"
+    why = by_report(sheet).listed_because
+    assert why["all-wrong"] == f"disagrees with truth: {BIG}, {SMALL}, {TINY}, {ENSEMBLE}"
+    assert why["one-wrong"] == f"disagrees with truth: {TINY}; models disagree: {TINY}"
+    assert why["sites-differ"] == f"disagrees with truth: {SMALL}; models disagree: {SMALL}"
+    assert why["not-sent"] == f"disagrees with truth: {', '.join(LABEL_SETS)}"
+    assert why["rules-wrong"] == f"disagrees with truth: {BASELINE}"
+    assert why["no-truth-split"] == f"models disagree: {BIG}"
+    assert why["no-majority"] == f"models disagree: {BIG}, {SMALL}, {TINY}"  # no majority: none is in it
 
 
-def test_truth_answers_and_scores_sit_side_by_side_in_label_order(sheet):
-    row = sheet.loc["one-wrong"]
+def test_closest_calls_come_first_ties_by_report_and_reports_without_a_score_last(sheet):
+    assert list(sheet.report_id) == CLOSEST_FIRST
+    closeness = by_report(sheet).closeness
+    assert closeness["one-wrong"] == closeness["no-truth-split"] == 0.05
+    assert closeness["sites-differ"] == 0.2  # the ensemble's mean p_yes does not count
+    assert pd.isna(closeness["not-sent"])
+
+
+def test_split_and_kinds_come_from_the_inputs_and_the_case_features(sheet, cache_path):
+    rows = by_report(sheet)
+    assert rows.at["all-wrong", "split"] == "dev" and rows.at["script", "split"] == "test"
+    assert rows.at["one-wrong", "kinds"] == "negated;multi_injury_single_bleed"
+    assert rows.at["no-majority", "kinds"] == ""
+    without_features = reviewer_sheet(labels_frame(), truth_frame(), inputs_frame(), cache_path)
+    assert (without_features.kinds == "").all()
+    assert without_features.drop(columns="kinds").equals(sheet.drop(columns="kinds"))
+
+
+def test_truth_answers_statuses_and_scores_sit_side_by_side_in_label_order(sheet):
+    row = by_report(sheet).loc["one-wrong"]
     assert (row.truth_extravasation, row.truth_locations) == ("Yes", "spleen")
     assert row[column("answer", TINY)] == "No" and row[column("locations", TINY)] == "liver"
-    assert row[column("p_yes", BIG)] == 0.912
-    answer_columns = [name for name in sheet.columns if name.startswith("answer[")]
-    assert answer_columns == [column("answer", m) for m in [*MODELS, ENSEMBLE]]
-    assert column("raw", ENSEMBLE) not in sheet.columns  # the ensemble calls no model
-    assert sheet.at["no-truth-split", "truth_extravasation"] == ""
+    assert row[column("p_yes", BIG)] == 0.912 and pd.isna(row[column("p_yes", BASELINE)])
+    assert row[column("status", ENSEMBLE)] == Status.VOTED
+    assert by_report(sheet).at["no-majority", column("status", ENSEMBLE)] == Status.NO_MAJORITY
+    assert [name for name in sheet.columns if name.startswith("answer[")] == [column("answer", m) for m in LABEL_SETS]
+    assert [name for name in sheet.columns if name.startswith("raw[")] == [column("raw", m) for m in MODELS]
+    assert by_report(sheet).at["no-truth-split", "truth_extravasation"] == ""
 
 
 def test_a_report_not_sent_shows_why_and_has_no_raw_response(sheet):
-    row = sheet.loc["not-sent"]
+    row = by_report(sheet).loc["not-sent"]
     assert row.impression == "" and row.not_sent_because == "no impression section"
-    assert row[column("raw", BIG)] == ""
-    assert sheet.at["script", "impression"] == IMPRESSIONS["script"]
+    assert row[column("status", BIG)] == Status.NOT_SENT
+    assert row[column("raw", BIG)] == "" and row[column("logprobs", BIG)] == ""
+    assert by_report(sheet).at["script", "impression"] == IMPRESSIONS["script"]
 
 
-def test_the_raw_response_is_the_most_recent_stage_one_response(sheet):
-    assert sheet.at["one-wrong", column("raw", TINY)] == '{"answer": "No"} (newer prompt)'
-    assert sheet.at["one-wrong", column("raw", BIG)] == '{"answer": "Yes"}'
+def test_the_raw_response_is_the_one_the_label_names_not_the_newest(sheet):
+    row = by_report(sheet).loc["one-wrong"]
+    assert row[column("raw", TINY)] == '{"answer": "No"}'  # the newer response says Yes
+    assert row[column("raw", BIG)] == "Yes"
+
+
+def test_the_answer_tokens_likeliest_alternatives_are_readable(sheet):
+    row = by_report(sheet).loc["one-wrong"]
+    assert row[column("logprobs", BIG)] == "Yes −0.05 · No −3.10 · Undefined −5.20"
+    assert row[column("logprobs", SMALL)] == ""  # a JSON answer carries no log-probabilities
 
 
 def test_the_cache_is_only_read(cache_path):
@@ -151,28 +239,61 @@ def test_the_cache_is_only_read(cache_path):
     assert contents() == before
     with pytest.raises(FileNotFoundError):
         reviewer_sheet(labels_frame(), truth_frame(), inputs_frame(), cache_path.with_name("missing.sqlite"))
+    assert not cache_path.with_name("missing.sqlite").exists()
 
 
 def test_labels_read_back_from_csv_give_the_same_sheet(sheet, cache_path, tmp_path):
     labels_frame().to_csv(tmp_path / "labels.csv", index=False)
     reread = pd.read_csv(tmp_path / "labels.csv")  # empty cells come back as NaN
-    again = reviewer_sheet(reread, truth_frame(), inputs_frame(), cache_path)
-    pd.testing.assert_frame_equal(again, sheet.reset_index(drop=True), check_dtype=False)
+    again = reviewer_sheet(reread, truth_frame(), inputs_frame(), cache_path, case_features_frame())
+    pd.testing.assert_frame_equal(again, sheet, check_dtype=False)
+
+
+def the_inline_script(page: str) -> str:
+    scripts = re.findall(r"<script>(.*?)</script>", page, flags=re.DOTALL)
+    assert len(scripts) == 1 and page.lower().count("<script") == 1
+    return scripts[0]
+
+
+def content_security_policy(page: str) -> str:
+    return html.unescape(re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', page).group(1))
+
+
+def test_the_policy_lets_only_the_pages_own_script_run(sheet):
+    page = reviewer_html(sheet)
+    digest = base64.b64encode(hashlib.sha256(the_inline_script(page).encode("utf-8")).digest()).decode()
+    policy = content_security_policy(page)
+    assert policy.startswith("default-src 'none'; style-src 'unsafe-inline'; ")
+    script_sources = re.search(r"script-src ([^;]*)", policy).group(1).split()
+    assert script_sources == [f"'sha256-{digest}'"]
+    assert '<meta name="referrer" content="no-referrer">' in page
+
+
+def test_the_page_shows_every_card_in_order_without_script_and_filters_what_is_present(sheet, cache_path):
+    page = reviewer_html(sheet)
+    assert re.findall(r"<h2>([^<]*)</h2>", page) == CLOSEST_FIRST
+    assert page.count('<article class="card"') == len(sheet) and "<article hidden" not in page
+    assert '<form id="filters" hidden>' in page  # the filters need the script
+    assert re.findall(r'<option value="(dev|test|all)">', page) == ["dev", "test"]
+    assert '<option value="multi_injury_single_bleed">' in page
+    without_kinds = reviewer_html(reviewer_sheet(labels_frame(), truth_frame(), inputs_frame(), cache_path))
+    assert 'name="kind"' not in without_kinds and 'name="model"' in without_kinds
 
 
 def test_written_files_are_private_escaped_and_one_row_per_report(sheet, tmp_path):
-    paths = write_reviewer_sheet(sheet.reset_index(drop=True), tmp_path / "review")
+    paths = write_reviewer_sheet(sheet, tmp_path / "review")
     assert [p.name for p in paths] == ["reviewer_sheet.csv", "reviewer_sheet.html"]
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in paths)
     written = pd.read_csv(paths[0], keep_default_na=False)
     assert len(written) == len(sheet) and list(written.report_id) == list(sheet.report_id)
     page = paths[1].read_text(encoding="utf-8")
-    assert "<script" not in page.lower()
-    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
-    assert "http://" not in page and "https://" not in page and "src=" not in page
-    assert "<strong>6</strong> reports listed" in page
-    assert "disagrees with truth: <strong>5</strong>" in page and "models disagree: <strong>3</strong>" in page
+    assert "&lt;script&gt;window.injected = true; document.title = &#39;injected&#39;&lt;/script&gt;" in page
+    assert "injected" not in the_inline_script(page)
+    assert "http://" not in page and "https://" not in page and "src=" not in page and "<link" not in page
+    assert "<strong>8</strong> reports listed" in page
+    assert "disagrees with truth: <strong>6</strong>" in page and "models disagree: <strong>4</strong>" in page
     assert "Nothing sent to the models: no impression section" in page
+    assert "Contains report text, which may hold protected health information" in page
     assert page.count('class="wrong"') > 0
 
 
@@ -181,5 +302,5 @@ def test_an_existing_file_is_made_private_when_rewritten(sheet, tmp_path):
     out_dir.mkdir()
     (out_dir / "reviewer_sheet.csv").write_text("old")
     (out_dir / "reviewer_sheet.csv").chmod(0o644)
-    paths = write_reviewer_sheet(sheet.reset_index(drop=True), out_dir)
+    paths = write_reviewer_sheet(sheet, out_dir)
     assert stat.S_IMODE(paths[0].stat().st_mode) == 0o600

@@ -7,7 +7,7 @@ import jsonschema
 import ollama
 import pytest
 
-from analysis.weights import load_registry, sha256_of
+from analysis.serving.weights import load_registry, sha256_of
 from tests.conftest import SMALL_MODEL
 
 GREEDY = {"temperature": 0, "seed": 7, "num_predict": 24}
@@ -116,7 +116,7 @@ def test_a_body_sent_as_curl_sends_it_is_accepted(server_url):
     # `curl -d '{...}'` labels JSON as a form; Ollama reads it anyway.
     body = json.dumps({"model": SMALL_MODEL, "prompt": "Hi", "stream": False, "options": {"num_predict": 2}})
     response = httpx.post(f"{server_url}/api/generate", content=body,
-                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+                          headers={"Content-Type": "application/x-www-form-urlencoded"}, timeout=120)
     assert response.status_code == 200 and response.json()["done"] is True
 
 
@@ -143,3 +143,22 @@ def test_a_last_assistant_message_is_continued_as_ollama_does(client):
                            logprobs=True, top_logprobs=5)
     assert response.eval_count == 1 and len(response.logprobs) == 1
     assert not response.message.content.startswith("{")  # the reply goes on from inside the JSON string
+
+
+def test_a_stop_sequence_that_spans_several_tokens_ends_the_reply_before_it(client):
+    """The grammar forces the reply, so the stop sequence is known to arrive split over tokens."""
+    forced = {"type": "object", "properties": {"answer": {"enum": ["alpha beta gamma delta"]}}, "required": ["answer"]}
+    whole = client.chat(model=SMALL_MODEL, messages=QUESTION, format=forced, options=GREEDY, logprobs=True)
+    tokens = [entry.token for entry in whole.logprobs]
+    assert "beta gam" in whole.message.content and not any("beta gam" in token for token in tokens)
+    stopped = client.chat(model=SMALL_MODEL, messages=QUESTION, format=forced, options={**GREEDY, "stop": ["beta gam"]})
+    assert stopped.message.content == whole.message.content.split("beta gam")[0]
+    assert stopped.done_reason == "stop"
+
+
+def test_a_request_with_another_num_ctx_reloads_the_model_with_that_context(client):
+    client.chat(model=SMALL_MODEL, messages=QUESTION, options={**GREEDY, "num_ctx": 1024, "num_predict": 1})
+    loaded = {m.model: m for m in client.ps().models}
+    assert loaded[SMALL_MODEL].context_length == 1024
+    client.chat(model=SMALL_MODEL, messages=QUESTION, options={**GREEDY, "num_ctx": 2048, "num_predict": 1})
+    assert {m.model: m for m in client.ps().models}[SMALL_MODEL].context_length == 2048

@@ -6,15 +6,18 @@ from analysis.specs import SpecError, load_run, load_task
 
 
 @pytest.mark.parametrize("name", ["embedded", "paper"])
-def test_shipped_runs_load_and_use_a_shipped_task(name):
+def test_shipped_runs_load_with_their_tasks(name):
     run = load_run(name)
-    assert len(run.tags) == 3
-    assert run.options_for(run.tags[0])["temperature"] == 0
-    load_task(run.task)
+    for task in (run.task, run.localization.task):
+        load_task(task)
 
 
-def test_paper_run_uses_the_studys_models():
-    assert load_run("paper").tags == ["llama3.1:70b", "qwen2.5:72b", "mistral:7b"]
+def test_an_edit_that_changes_nothing_is_refused():
+    task = load_task("extravasation_zeroshot")
+    with pytest.raises(SpecError, match="the edit changed nothing"):
+        task.edited(task.template.replace("text that is not in the template", "new text"), name="lab")
+    edited = task.edited(task.template + "\nOne more sentence.", name="lab")
+    assert edited.name == "lab" and edited.version == task.version
 
 
 def test_the_instruction_comes_before_the_impression():

@@ -5,26 +5,20 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from analysis.data import DataError
-from analysis.metrics import binary_metrics, table1a
-from analysis.statistics import (
+from analysis.data.io import DataError
+from analysis.evaluation.bootstrap import (
     BINARY_METRICS,
-    agreement_table,
     bootstrap_auc,
-    fleiss_kappa_of,
-    mcnemar_table,
-    paired_differences,
     percentile_interval,
     rates_from_counts,
     resample_weights,
     weighted_counts,
 )
+from analysis.evaluation.comparisons import agreement_table, fleiss_kappa_of, mcnemar_table, paired_differences
+from analysis.evaluation.metrics import binary_metrics, table1a
+from tests.frames import labels_frame
 
 RESAMPLES = 200  # enough to exercise the intervals; the machine is shared
-
-
-def labels_frame(rows):
-    return pd.DataFrame(rows, columns=["report_id", "model", "extravasation", "locations", "p_yes", "reason"])
 
 
 def random_labels(models=("a", "b", "ensemble"), n_reports=60, seed=0):

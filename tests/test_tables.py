@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.data import LOCATIONS
-from analysis.metrics import TABLE1A_COLUMNS, TABLE1B_COLUMNS, table1a, table1b
-from analysis.statistics import agreement_table, mcnemar_table, paired_differences
-from analysis.tables import (
+from analysis.data.vocabulary import LOCATIONS
+from analysis.evaluation.comparisons import agreement_table, mcnemar_table, paired_differences
+from analysis.evaluation.metrics import TABLE1A_COLUMNS, TABLE1B_COLUMNS, table1a, table1b
+from analysis.reporting.tables import (
     PUBLISHED,
     THIS_RUN,
     load_published,
@@ -17,6 +17,7 @@ from analysis.tables import (
     write_table1a,
     write_table1b,
 )
+from tests.frames import labels_frame
 
 RESAMPLES = 200  # enough to exercise the intervals; the machine is shared
 MODELS = ["qwen2.5-coder:1.5b", "small_model", "ensemble"]  # "_" must survive LaTeX
@@ -40,7 +41,7 @@ def example():
         for model, (model_answers, model_sites) in answers.items()
         for report_id, answer, sites in zip(truth.report_id, model_answers, model_sites)
     ]
-    labels = pd.DataFrame(rows, columns=["report_id", "model", "extravasation", "locations", "p_yes", "reason"])
+    labels = labels_frame(rows)
     return labels, truth
 
 

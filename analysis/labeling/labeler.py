@@ -1,0 +1,79 @@
+"""The models of a run on the server that answers, with the response cache: what every stage asks through.
+
+A ``Labeler`` is made once per run (or per notebook) and handed to the stage
+functions (``analysis.labeling.stage1``, ``analysis.labeling.stage2``), so
+that the command line and the notebooks ask the same way.
+"""
+
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.config import RESPONSE_CACHE_FILE
+from analysis.data.vocabulary import BASELINE
+from analysis.labeling.manifest import build_manifest
+from analysis.llm.asking import Answer, Asker, AskSummary
+from analysis.llm.cache import ResponseCache
+from analysis.llm.client import connect, describe_models
+from analysis.specs import Run, SpecError, Task, load_run, load_task, stage1_task_name
+
+
+class Labeler:
+    """The models of a run, on the server that answers, with the response cache.
+
+    ``models`` limits the run to some of its labelers (model tags, or ``rules``
+    for the rule-based baseline, which needs no server). ``task`` replaces the
+    run's stage-1 task: a ``Task`` (e.g. a prompt being edited) or a variant
+    name (``guideline`` for ``extravasation_guideline``).
+    """
+
+    def __init__(self, run: Run | str = "embedded", models: list[str] | None = None, host: str | None = None,
+                 cache_path: Path = RESPONSE_CACHE_FILE, refresh: bool = False, workers: int | None = None,
+                 task: Task | str | None = None):
+        self.run = load_run(run) if isinstance(run, str) else run
+        if isinstance(task, str):
+            task = load_task(stage1_task_name(task))
+        self.task = task or load_task(self.run.task)
+        self.run = self.run.model_copy(update={"task": self.task.name})  # the manifest names the task asked
+        self.locator = load_task(self.run.localization.task) if self.run.localization else None
+        chosen = models or self.run.labelers
+        unknown = [t for t in chosen if t not in self.run.labelers]
+        if unknown:
+            raise SpecError(f"run '{self.run.name}' has no model(s) {unknown}; its models: {self.run.labelers}")
+        self.tags = [t for t in chosen if t != BASELINE]
+        self.rules = None
+        if BASELINE in chosen:
+            # Imported here: medspaCy and spaCy load only when the baseline runs.
+            from analysis.labeling.baseline import load_rules
+
+            self.rules = load_rules(self.run.baseline)
+        # The rule-based baseline alone needs no LLM server.
+        self.server = connect(host) if self.tags else None
+        self.described = describe_models(self.server, self.tags) if self.tags else {}
+        self.cache_path, self.refresh = cache_path, refresh
+        self.workers = workers or self.run.workers
+
+    @property
+    def tasks(self) -> list[Task]:
+        return [t for t in (self.task, self.locator) if t]
+
+    def manifest(self, inputs: pd.DataFrame, started: datetime) -> dict:
+        return build_manifest(run=self.run, tasks=self.tasks, tags=self.tags, described=self.described,
+                              server=self.server, inputs=inputs, started=started, workers=self.workers,
+                              rules=self.rules)
+
+    def ask(self, task: Task, texts: dict[str, str]) -> tuple[dict[str, dict[str, Answer]], list[AskSummary]]:
+        """``{tag: {report_id: Answer}}`` for every model of the labeler, one model after another."""
+        cache = ResponseCache(self.cache_path)
+        try:
+            results, summaries = {}, []
+            for tag in self.tags:
+                asker = Asker(self.server, cache, tag, self.described[tag]["digest"], task,
+                              self.run.options_for(tag, task), self.run.keep_alive, self.refresh, self.run.over_long,
+                              self.run.requests)
+                results[tag], summary = asker.ask_all(texts, self.workers)
+                summaries.append(summary)
+            return results, summaries
+        finally:
+            cache.close()

@@ -1,0 +1,327 @@
+"""The reviewer sheet: every report the models get wrong or disagree on, with everything needed to judge why.
+
+A reviewer should not have to re-run a model, or join four files by hand, to
+see why a label is what it is. One row per report puts side by side the
+ground truth, the impression that was sent (or why nothing was), and each
+label set's answer, ``p_yes``, sites, status and reason, with the raw
+stage-1 response each model's label was read from: the cached response that
+the label's ``response_key`` names, never another run's.
+
+Listed: a report where any model, the ensemble or the rules disagrees with
+the ground truth (on the answer; on the sites where the truth is Yes), or
+where the models (ensemble and rules aside) disagree with one another on the
+answer or the sites. A report without ground truth is listed only for the
+latter, and no report more than once.
+
+Ordered closest calls first: by ``closeness``, the smallest distance of a
+model's ``p_yes`` from 0.5, so that the reports a model nearly labeled the
+other way come first; reports without any ``p_yes`` come last.
+
+Files ``write_reviewer_sheet`` produces in ``out_dir``, both readable by their
+owner only (they hold report text):
+
+- ``reviewer_sheet.csv``: the sheet, one row per listed report;
+- ``reviewer_sheet.html``: the same as one card per report, in the same
+  order, rendered from ``templates/reviewer_sheet.html.j2``. Its filters show
+  the reports a chosen label set gets wrong (or, for a model, where it is
+  outside the models' majority), one part of the split, one kind of hard
+  case, or one reason for listing. The page is self-contained, and its
+  Content-Security-Policy lets it load nothing and run only its own inline
+  script (by hash): report text must not reach the network, and a report
+  holding markup must not run it. Without JavaScript every card shows.
+"""
+
+import base64
+import hashlib
+from contextlib import closing
+from pathlib import Path
+
+import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from analysis.data.io import open_private, write_table
+from analysis.data.split import ALL
+from analysis.data.vocabulary import DEV, POSITIVE, TEST, join_locations, split_locations
+from analysis.labeling.ensemble import voters
+from analysis.labeling.labels import LABEL_COLUMNS
+from analysis.llm.cache import ResponseCache
+
+DISAGREES_WITH_TRUTH = "disagrees with truth"
+MODELS_DISAGREE = "models disagree"
+KIND_SEPARATOR = ";"
+SHOWN_ALTERNATIVES = 3  # top log-probabilities per answer token: enough to see the runner-up answers
+
+TEMPLATES = Environment(
+    loader=PackageLoader("analysis.reporting", "templates"),
+    autoescape=select_autoescape(["html.j2"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def column(field: str, model: str) -> str:
+    """The sheet's column for one field of one label set, e.g. ``answer[qwen2.5-coder:1.5b]``."""
+    return f"{field}[{model}]"
+
+
+def models_of(sheet: pd.DataFrame, field: str = "answer") -> list[str]:
+    """The label sets of a sheet that have ``field``, in its column order.
+
+    Every label set has an ``answer``; only the models that were asked have a ``raw`` response.
+    """
+    prefix = f"{field}["
+    return [name[len(prefix):-1] for name in sheet.columns if name.startswith(prefix)]
+
+
+def _fields(sheet: pd.DataFrame, field: str, models: list[str]) -> pd.DataFrame:
+    return sheet[[column(field, m) for m in models]].set_axis(models, axis=1)
+
+
+def _as_text(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    # Tables may come back from CSV, where an empty cell reads as NaN and an id as a number.
+    return frame.assign(**{name: frame[name].astype(object).fillna("").astype(str) for name in columns})
+
+
+def _site_set(cell: str) -> str:
+    """A cell's sites in one canonical spelling, so that equal sets compare equal."""
+    return join_locations(sorted(set(split_locations(cell))))
+
+
+def disagreement_with_truth(
+    answers: pd.DataFrame, locations: pd.DataFrame, truth_extravasation: pd.Series, truth_locations: pd.Series,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Reports × label sets: where the answer differs from the truth, and where the sites do.
+
+    Answers are compared label for label (``No`` against a true ``Undefined``
+    is a disagreement, although both count as negative in Table 1A). Sites
+    are compared as sets on the reports whose truth is ``Yes``, the reports
+    Table 1B scores. A report without truth (empty cell) disagrees with nothing.
+    """
+    has_truth = truth_extravasation != ""
+    wrong_answer = answers.ne(truth_extravasation, axis=0).where(has_truth, False, axis=0)
+    wrong_sites = (locations.map(_site_set).ne(truth_locations.map(_site_set), axis=0)
+                   .where(truth_extravasation == POSITIVE, False, axis=0))
+    return wrong_answer.astype(bool), wrong_sites.astype(bool)
+
+
+def outside_majority(answers: pd.DataFrame, locations: pd.DataFrame) -> pd.DataFrame:
+    """Reports × models: where a model's answer, or its set of sites, is not that of a strict majority of the models.
+
+    With no majority every model is outside it; a lone model never is. So a
+    report has a model outside the majority exactly when the models disagree.
+    """
+    def in_minority(values: pd.DataFrame) -> pd.DataFrame:
+        sharing = pd.DataFrame({m: values.eq(values[m], axis=0).sum(axis=1) for m in values.columns}, index=values.index)
+        return sharing * 2 <= len(values.columns)
+
+    return in_minority(answers) | in_minority(locations.map(_site_set))
+
+
+def _named(flags: pd.DataFrame) -> pd.Series:
+    """Per report, the label sets flagged, comma-separated in column order."""
+    return pd.Series([", ".join(flags.columns[row]) for row in flags.to_numpy(dtype=bool)], index=flags.index)
+
+
+def _why_listed(wrong: pd.DataFrame, outvoted: pd.DataFrame) -> pd.Series:
+    named = pd.DataFrame({DISAGREES_WITH_TRUTH: _named(wrong), MODELS_DISAGREE: _named(outvoted)})
+    return named.apply(lambda row: "; ".join(f"{reason}: {names}" for reason, names in row.items() if names), axis=1)
+
+
+def _readable_logprobs(response: dict) -> str:
+    """The answer token's likeliest alternatives, e.g. ``Yes −0.05 · No −3.10 · Undefined −5.20``."""
+    def readable(alternative: dict) -> str:
+        token = alternative["token"].strip() or repr(alternative["token"])  # whitespace alone would print as nothing
+        logprob = f"{alternative['logprob']:.2f}".replace("-", "−")  # a minus sign, not a hyphen
+        return f"{token} {logprob}"
+
+    entries = response.get("logprobs") or [{}]
+    return " · ".join(readable(alternative) for alternative in entries[0].get("top_logprobs", [])[:SHOWN_ALTERNATIVES])
+
+
+def cached_responses(cache_path: Path, keys: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """For a frame of response keys: the raw text (``message.content``) and the readable top log-probabilities
+    of the response each key names; empty where a key is empty or not in the cache.
+
+    The cache is opened read-only: reviewing must never change it.
+    """
+    with closing(ResponseCache(cache_path, read_only=True)) as cache:
+        responses = cache.get_many(keys.to_numpy().ravel())
+    found = keys.map(lambda key: responses.get(key, {}))
+    return found.map(lambda response: response.get("message", {}).get("content", "")), found.map(_readable_logprobs)
+
+
+def reviewer_sheet(
+    labels: pd.DataFrame, truth: pd.DataFrame, inputs: pd.DataFrame, cache_path: Path,
+    case_features: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """One row per report that a reviewer should look at (see the module's docstring), closest calls first.
+
+    ``labels`` is the labels table (``analysis.labeling.labels``), ``truth``
+    the ground truth of every part of the split, ``inputs`` what
+    ``analysis.labeling.inputs.prepare_inputs`` returns, ``cache_path`` the
+    response cache the labels' ``response_key`` refer to, and
+    ``case_features`` (the demo corpus's ``report_id, template, hard_cases``)
+    optional.
+
+    Columns: ``report_id``; ``listed_because``, e.g. ``disagrees with truth:
+    smollm2:135m, ensemble; models disagree: smollm2:135m``; ``split``;
+    ``kinds`` (the hard-case categories, ``;``-separated; empty without
+    ``case_features``); ``closeness`` (the smallest |``p_yes`` − 0.5| over
+    the models, ensemble aside; NaN if none has a ``p_yes``);
+    ``truth_extravasation``, ``truth_locations`` (empty without truth);
+    ``impression`` (the text sent, empty when nothing was), ``not_sent_because``,
+    ``impression_method``. Then per label set, in the order of ``labels``:
+    ``answer``, ``status``, ``p_yes`` (3 decimals), ``locations``, ``reason``,
+    and for the models that were asked ``raw`` (the stage-1 response the
+    label was read from) and ``logprobs`` (its answer token's likeliest
+    alternatives), both empty where no response is behind the label.
+    """
+    labels = _as_text(labels, [name for name in LABEL_COLUMNS if name != "p_yes"])
+    truth = _as_text(truth, ["report_id", "extravasation", "locations"])
+    inputs = _as_text(inputs, ["report_id", "prompt_text", "reason", "impression_method", "split"])
+    report_ids = list(dict.fromkeys(labels.report_id))
+    label_sets = list(dict.fromkeys(labels.model))
+    models = voters(labels)
+
+    def wide(field: str) -> pd.DataFrame:
+        return labels.pivot(index="report_id", columns="model", values=field).reindex(index=report_ids, columns=label_sets)
+
+    answers, statuses, locations, reasons, keys = (
+        wide(field).fillna("") for field in ("extravasation", "status", "locations", "reason", "response_key"))
+    scores = wide("p_yes").apply(pd.to_numeric, errors="coerce").round(3)
+    truth = truth.set_index("report_id").reindex(report_ids).fillna("")
+    sent = inputs.set_index("report_id").reindex(report_ids).fillna("")
+    kinds = (pd.Series("", index=report_ids) if case_features is None else
+             _as_text(case_features, ["report_id", "hard_cases"]).set_index("report_id").hard_cases
+             .reindex(report_ids).fillna(""))
+    raw, logprobs = cached_responses(cache_path, keys[models])
+
+    wrong_answer, wrong_sites = disagreement_with_truth(answers, locations, truth.extravasation, truth.locations)
+    wrong, outvoted = wrong_answer | wrong_sites, outside_majority(answers[models], locations[models])
+    listed = wrong.any(axis=1) | outvoted.any(axis=1)
+
+    columns = {
+        "report_id": report_ids,
+        "listed_because": _why_listed(wrong, outvoted),
+        "split": sent.split,
+        "kinds": kinds,
+        "closeness": (scores[models] - 0.5).abs().min(axis=1).round(3),
+        "truth_extravasation": truth.extravasation,
+        "truth_locations": truth.locations,
+        "impression": sent.prompt_text,
+        "not_sent_because": sent.reason,
+        "impression_method": sent.impression_method,
+    }
+    for label_set in label_sets:
+        columns |= {
+            column("answer", label_set): answers[label_set], column("status", label_set): statuses[label_set],
+            column("p_yes", label_set): scores[label_set], column("locations", label_set): locations[label_set],
+            column("reason", label_set): reasons[label_set],
+        }
+        if label_set in models:
+            columns |= {column("raw", label_set): raw[label_set], column("logprobs", label_set): logprobs[label_set]}
+    sheet = pd.DataFrame(columns, index=report_ids)[listed]
+    return sheet.sort_values(["closeness", "report_id"], na_position="last", kind="stable").reset_index(drop=True)
+
+
+def _kinds(cell: str) -> list[str]:
+    return [kind.strip() for kind in cell.split(KIND_SEPARATOR) if kind.strip()]
+
+
+def _score(value: float) -> str:
+    return "" if pd.isna(value) else f"{value:.3f}"
+
+
+def _facts(row, kinds: list[str]) -> list[str]:
+    """The short facts under a card's title: split, kinds, closeness, how the impression was found."""
+    closeness = f"closeness {_score(row.closeness)}" if pd.notna(row.closeness) else ""
+    return [fact for fact in (row.split, *kinds, closeness, f"impression by {row.impression_method}") if fact]
+
+
+def _judgements(sheet: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Rows × label sets: wrong answers and wrong sites (against the truth); rows × models: outside the majority."""
+    label_sets, models = models_of(sheet), models_of(sheet, "raw")
+    answers, locations = _fields(sheet, "answer", label_sets), _fields(sheet, "locations", label_sets)
+    wrong_answer, wrong_sites = disagreement_with_truth(answers, locations, sheet.truth_extravasation, sheet.truth_locations)
+    return wrong_answer, wrong_sites, outside_majority(answers[models], locations[models])
+
+
+def _cards(sheet: pd.DataFrame, wrong_answer: pd.DataFrame, wrong_sites: pd.DataFrame,
+           outvoted: pd.DataFrame) -> list[dict]:
+    """What each report's card shows, and the lists its filters read (``data-*`` attributes): its kinds, and the
+    label sets wrong and outside the majority, by their position among the sheet's label sets."""
+    wrong = wrong_answer | wrong_sites
+    position = {label_set: number for number, label_set in enumerate(wrong.columns)}
+    models = outvoted.columns  # the label sets that were asked, and have raw responses
+    return [
+        {
+            "row": row,
+            "facts": _facts(row, kinds),
+            "kinds": kinds,
+            "wrong": [position[name] for name in wrong.columns[wrong.loc[index]]],
+            "outvoted": [position[name] for name in outvoted.columns[outvoted.loc[index]]],
+            "labels": [
+                {"name": label_set, "answer": row[column("answer", label_set)], "status": row[column("status", label_set)],
+                 "p_yes": _score(row[column("p_yes", label_set)]), "locations": row[column("locations", label_set)],
+                 "reason": row[column("reason", label_set)],
+                 "answer_wrong": wrong_answer.at[index, label_set], "sites_wrong": wrong_sites.at[index, label_set]}
+                for label_set in wrong.columns
+            ],
+            "responses": [
+                {"name": model, "raw": row[column("raw", model)], "logprobs": row[column("logprobs", model)]}
+                for model in models if row[column("raw", model)] or row[column("logprobs", model)]
+            ],
+        }
+        for (index, row), kinds in zip(sheet.iterrows(), sheet.kinds.map(_kinds))
+    ]
+
+
+def _in_order(values, first: tuple[str, ...]) -> list[str]:
+    """The distinct non-empty ``values``: those of ``first`` in its order, then the others sorted."""
+    present = {value for value in values if value}
+    return [value for value in first if value in present] + sorted(present - set(first))
+
+
+def _filter_script() -> str:
+    """The page's one inline script, exactly as the page holds it (its hash is in the page's CSP)."""
+    source, _, _ = TEMPLATES.loader.get_source(TEMPLATES, "reviewer_sheet.js")
+    return source
+
+
+def _script_hash(script: str) -> str:
+    """The base64 SHA-256 of ``script``'s UTF-8 bytes: the page's CSP lets only that inline script run."""
+    return base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+
+
+def reviewer_html(sheet: pd.DataFrame) -> str:
+    """The sheet as one self-contained HTML page: counts, filters, and one card per report in the sheet's order."""
+    wrong_answer, wrong_sites, outvoted = _judgements(sheet)
+    script = _filter_script()
+    return TEMPLATES.get_template("reviewer_sheet.html.j2").render(
+        cards=_cards(sheet, wrong_answer, wrong_sites, outvoted),
+        splits=_in_order(sheet.split, (DEV, TEST, ALL)),
+        kinds=_in_order((kind for cell in sheet.kinds for kind in _kinds(cell)), ()),
+        reasons={DISAGREES_WITH_TRUTH: "wrong", MODELS_DISAGREE: "outvoted"},
+        listed={DISAGREES_WITH_TRUTH: (wrong_answer | wrong_sites).any(axis=1).sum(),
+                MODELS_DISAGREE: outvoted.any(axis=1).sum()},
+        errors=pd.DataFrame({"answers": wrong_answer.sum(), "sites": wrong_sites.sum()}),
+        script=Markup(script),
+        script_hash=_script_hash(script),
+    )
+
+
+def _write_private(path: Path, text: str) -> Path:
+    with open_private(path) as handle:
+        handle.write(text)
+    return path
+
+
+def write_reviewer_sheet(sheet: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """``reviewer_sheet.csv`` and ``reviewer_sheet.html`` in ``out_dir``, readable by their owner only."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return [
+        write_table(sheet, out_dir / "reviewer_sheet.csv"),
+        _write_private(out_dir / "reviewer_sheet.html", reviewer_html(sheet)),
+    ]

@@ -1,0 +1,411 @@
+"""The embedded LLM server: the part of the Ollama HTTP API the pipeline uses, on llama.cpp.
+
+Request and response shapes, defaults and error bodies follow Ollama's API, so
+the official ``ollama`` client and any Ollama tooling work against it
+unchanged. Models load on first use and stay loaded; a request whose
+``num_ctx`` differs from the loaded context reloads the model, as Ollama does.
+"""
+
+import json
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from queue import Queue
+
+import llama_cpp
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from analysis import __version__
+from analysis.config import MODELS_DIR, is_local
+from analysis.serving.engine import (
+    DEFAULT_NUM_CTX,
+    GenerationOptions,
+    GenerationStats,
+    LoadedModel,
+    PromptTooLong,
+    grammar_for,
+)
+from analysis.serving.weights import EmbeddedModel, load_registry
+
+# The Ollama API level implemented here: logprobs arrived in Ollama 0.12.11.
+OLLAMA_API_VERSION = "0.12.11"
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def model_not_found(tag: str) -> ApiError:
+    return ApiError(404, f'model "{tag}" not found, try pulling it first')
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    model: str = ""
+    format: str | dict | None = None
+    options: dict | None = None
+    stream: bool = True
+    keep_alive: str | int | float | None = None
+    logprobs: bool = False
+    top_logprobs: int = 0
+
+
+class ChatRequest(_Request):
+    messages: list[dict] = []
+
+
+class GenerateRequest(_Request):
+    prompt: str = ""
+    system: str | None = None
+    raw: bool = False
+
+
+class ShowRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    model: str = ""
+    name: str = ""  # older clients send ``name``
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _modified_at(path: Path) -> str:
+    return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+class ModelPool:
+    """Tags the server knows, and the models currently loaded."""
+
+    def __init__(self, models_dir: Path = MODELS_DIR, threads: int | None = None):
+        self.models_dir = Path(models_dir)
+        self.threads = threads
+        self.registry: dict[str, EmbeddedModel] = load_registry()
+        self._loaded: dict[str, LoadedModel] = {}
+        self._loading = threading.Lock()
+
+    def available(self) -> dict[str, EmbeddedModel]:
+        return {tag: m for tag, m in self.registry.items() if m.path(self.models_dir).is_file()}
+
+    def entry(self, tag: str) -> EmbeddedModel:
+        entry = self.available().get(_with_default_tag(tag))
+        if entry is None:
+            raise model_not_found(tag)
+        return entry
+
+    def get(self, tag: str, num_ctx: int | None = None) -> LoadedModel:
+        entry = self.entry(tag)
+        with self._loading:
+            loaded = self._loaded.get(entry.tag)
+            wanted = num_ctx or (loaded.num_ctx if loaded else DEFAULT_NUM_CTX)
+            if loaded is None or loaded.num_ctx != wanted:
+                if loaded is not None:
+                    # Wait for the request running on the old context before replacing it.
+                    with loaded.lock:
+                        del self._loaded[entry.tag]
+                path = entry.path(self.models_dir)
+                if path.stat().st_size != entry.size:
+                    raise ApiError(500, f"{path} is not the verified file for {entry.tag}; run `make setup`")
+                self._loaded[entry.tag] = LoadedModel(entry.tag, path, num_ctx=wanted, threads=self.threads)
+            return self._loaded[entry.tag]
+
+    def loaded(self) -> list[LoadedModel]:
+        return list(self._loaded.values())
+
+    def unload(self, tag: str) -> None:
+        with self._loading:
+            model = self._loaded.pop(self.entry(tag).tag, None)
+        if model is not None:
+            with model.lock:
+                model.llm.close()
+
+
+def _with_default_tag(name: str) -> str:
+    return name if ":" in name else f"{name}:latest"
+
+
+def _details(entry: EmbeddedModel) -> dict:
+    return {
+        "parent_model": "",
+        "format": "gguf",
+        "family": entry.family,
+        "families": [entry.family],
+        "parameter_size": entry.parameter_size,
+        "quantization_level": entry.quantization_level,
+    }
+
+
+def _logprob_entry(step) -> dict:
+    entry = {"token": step.token_text, "logprob": step.logprob, "bytes": list(step.token_bytes)}
+    if step.top_logprobs:
+        entry["top_logprobs"] = [
+            {"token": text, "logprob": value, "bytes": list(raw)} for text, raw, value in step.top_logprobs
+        ]
+    return entry
+
+
+def create_app(pool: ModelPool) -> FastAPI:
+    app = FastAPI(title="extravasation-llm embedded server", docs_url=None, redoc_url=None)
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, error: ApiError):
+        return JSONResponse({"error": error.message}, status_code=error.status)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, error: Exception):
+        # Ollama's shape for any failure, so that clients show the message.
+        return JSONResponse({"error": f"{type(error).__name__}: {error}"}, status_code=500)
+
+
+    @app.get("/", response_class=PlainTextResponse)
+    @app.head("/", response_class=PlainTextResponse)
+    def root():
+        return "Ollama is running"
+
+    @app.get("/api/version")
+    def version():
+        return {
+            "version": OLLAMA_API_VERSION,
+            "server": f"extravasation-llm embedded {__version__} (llama-cpp-python {llama_cpp.__version__})",
+        }
+
+    @app.get("/api/tags")
+    def tags():
+        models = []
+        for tag, entry in pool.available().items():
+            path = entry.path(pool.models_dir)
+            models.append({
+                "name": tag,
+                "model": tag,
+                "modified_at": _modified_at(path),
+                "size": entry.size,
+                # Verified against this pinned value when the file was provisioned.
+                "digest": entry.sha256,
+                "details": _details(entry),
+            })
+        return {"models": models}
+
+    @app.get("/api/ps")
+    def running():
+        return {"models": [
+            {
+                "name": m.tag, "model": m.tag, "size": pool.registry[m.tag].size,
+                "digest": pool.registry[m.tag].sha256, "details": _details(pool.registry[m.tag]),
+                "context_length": m.num_ctx,
+            }
+            for m in pool.loaded()
+        ]}
+
+    @app.post("/api/show")
+    async def show(http: Request):
+        request = await _parse(http, ShowRequest)
+        return await run_in_threadpool(_show, request)
+
+    def _show(request: ShowRequest):
+        tag = request.model or request.name
+        if not tag:
+            raise ApiError(400, "model is required")
+        entry = pool.entry(tag)
+        loaded = pool.get(entry.tag)
+        return {
+            "license": entry.license,
+            "modelfile": f"FROM {entry.path(pool.models_dir)}\n",
+            "parameters": "\n".join(f"{k} {v}" for k, v in {"num_ctx": loaded.num_ctx}.items()),
+            "template": loaded.template,
+            "details": _details(entry),
+            "model_info": {k: _jsonable(v) for k, v in loaded.metadata.items() if k != "tokenizer.chat_template"},
+            "capabilities": ["completion"],
+            "modified_at": _modified_at(entry.path(pool.models_dir)),
+        }
+
+    @app.post("/api/chat")
+    async def chat(http: Request):
+        return await run_in_threadpool(_chat, await _parse(http, ChatRequest))
+
+    def _chat(request: ChatRequest):
+        if not request.messages:
+            return _load_only(pool, request, chat=True)
+        model, load_ns = _model_for(pool, request)
+        return _respond(model, request, model.render_chat(request.messages), chat=True, load_ns=load_ns)
+
+    @app.post("/api/generate")
+    async def generate(http: Request):
+        return await run_in_threadpool(_generate, await _parse(http, GenerateRequest))
+
+    def _generate(request: GenerateRequest):
+        if not request.prompt:
+            return _load_only(pool, request, chat=False)
+        model, load_ns = _model_for(pool, request)
+        if request.raw:
+            prompt = request.prompt
+        else:
+            messages = ([{"role": "system", "content": request.system}] if request.system else [])
+            prompt = model.render_chat(messages + [{"role": "user", "content": request.prompt}])
+        return _respond(model, request, prompt, chat=False, load_ns=load_ns)
+
+    return app
+
+
+async def _parse(http: Request, schema: type[BaseModel]):
+    """The JSON body, whatever its Content-Type (Ollama accepts `curl -d` bodies too)."""
+    raw = await http.body()
+    try:
+        data = json.loads(raw or b"{}")
+    except json.JSONDecodeError as error:
+        raise ApiError(400, f"invalid JSON body: {error}") from None
+    try:
+        return schema.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise ApiError(400, f"invalid {'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
+
+
+def _jsonable(value):
+    try:
+        json.dumps(value)
+        return value
+    except TypeError:
+        return str(value)
+
+
+def _model_for(pool: ModelPool, request: _Request) -> tuple[LoadedModel, int]:
+    """The model, loaded if need be, and the nanoseconds spent loading it for this request."""
+    if not request.model:
+        raise ApiError(400, "model is required")
+    started = time.perf_counter_ns()
+    model = pool.get(request.model, num_ctx=(request.options or {}).get("num_ctx"))
+    return model, time.perf_counter_ns() - started
+
+
+def _load_only(pool: ModelPool, request: _Request, chat: bool) -> JSONResponse:
+    """Ollama's way to load (or, with keep_alive 0, unload) a model: a request with nothing to answer."""
+    if not request.model:
+        raise ApiError(400, "model is required")
+    unload = request.keep_alive in (0, "0", "0s", "0m")
+    if unload:
+        pool.unload(request.model)
+    else:
+        pool.get(request.model, num_ctx=(request.options or {}).get("num_ctx"))
+    body = {"model": request.model, "created_at": _now(), "done": True, "done_reason": "unload" if unload else "load"}
+    body.update({"message": {"role": "assistant", "content": ""}} if chat else {"response": ""})
+    return JSONResponse(body)
+
+
+def _respond(model: LoadedModel, request: _Request, prompt: str, chat: bool, load_ns: int):
+    try:
+        grammar = grammar_for(request.format)
+    except ValueError as error:
+        raise ApiError(400, str(error)) from None
+    options = GenerationOptions.from_ollama(request.options)
+    events = _events(model, request, prompt, options, grammar, chat, load_ns)
+    if not request.stream:
+        return JSONResponse(_merge(list(events), chat))
+    queue = _run_to_completion(events)
+    first = queue.get()
+    if isinstance(first, Exception):  # e.g. an over-long prompt: an error status, not a broken stream
+        raise first
+    return StreamingResponse(_ndjson(first, queue), media_type="application/x-ndjson")
+
+
+_END = object()
+
+
+def _run_to_completion(events: Iterator[dict]) -> Queue:
+    """Produce a stream in its own thread, so that a client that hangs up
+    cannot leave the model locked half-way through a generation."""
+    queue: Queue = Queue()
+
+    def produce():
+        try:
+            for event in events:
+                queue.put(event)
+        except Exception as error:  # handed to the consumer, which re-raises it
+            queue.put(error)
+        queue.put(_END)
+
+    threading.Thread(target=produce, daemon=True).start()
+    return queue
+
+
+def _ndjson(first: dict, queue: Queue) -> Iterator[str]:
+    item = first
+    while item is not _END:
+        if isinstance(item, Exception):
+            yield json.dumps({"error": str(item)}, separators=(",", ":")) + "\n"
+            return
+        yield json.dumps(item, separators=(",", ":")) + "\n"
+        item = queue.get()
+
+
+def _events(model, request, prompt, options, grammar, chat, load_ns) -> Iterator[dict]:
+    """Ollama's stream of partial responses, ending with one whose ``done`` is true."""
+    started = time.perf_counter_ns()
+    stats = GenerationStats()
+
+    def event(text: str, steps: list) -> dict:
+        body = {"model": request.model, "created_at": _now()}
+        body.update({"message": {"role": "assistant", "content": text}} if chat else {"response": text})
+        body["done"] = False
+        if request.logprobs:
+            body["logprobs"] = [_logprob_entry(s) for s in steps if s.token_bytes]
+        return body
+
+    with model.lock:
+        try:
+            steps = model.generate(
+                prompt, options, grammar=grammar, logprobs=request.logprobs,
+                top_logprobs=request.top_logprobs, stats=stats,
+            )
+            for step in steps:
+                yield event(step.text, [step])
+        except PromptTooLong as error:
+            raise ApiError(400, str(error)) from None
+    final = event("", [])
+    final.pop("logprobs", None)
+    final.update({
+        "done": True,
+        "done_reason": stats.done_reason,
+        "total_duration": time.perf_counter_ns() - started + load_ns,
+        "load_duration": load_ns,
+        "prompt_eval_count": stats.prompt_tokens,
+        "prompt_eval_duration": stats.prompt_eval_ns,
+        "eval_count": stats.generated_tokens,
+        "eval_duration": stats.eval_ns,
+    })
+    yield final
+
+
+def _merge(events: list[dict], chat: bool) -> dict:
+    """The single response of a non-streamed request: all parts joined into the final event."""
+    final = dict(events[-1])
+    text = "".join(e["message"]["content"] if chat else e["response"] for e in events[:-1])
+    if chat:
+        final["message"] = {"role": "assistant", "content": text}
+    else:
+        final["response"] = text
+    if any("logprobs" in e for e in events[:-1]):
+        final["logprobs"] = [entry for e in events[:-1] for entry in e.get("logprobs", [])]
+    return final
+
+
+def serve(host: str = "127.0.0.1", port: int = 11434, models_dir: Path = MODELS_DIR, threads: int | None = None) -> None:
+    import uvicorn
+
+    if not is_local(host):
+        print(f"WARNING: serving on {host}, reachable from other machines; reports sent to it cross the network.",
+              file=sys.stderr, flush=True)
+    pool = ModelPool(models_dir, threads=threads)
+    if not pool.available():
+        raise SystemExit(f"no embedded model found in {models_dir}; run `make setup` first")
+    print(f"Serving {', '.join(pool.available())} on http://{host}:{port} (Ollama API {OLLAMA_API_VERSION})",
+          file=sys.stderr, flush=True)
+    uvicorn.run(create_app(pool), host=host, port=port, log_level="warning")
