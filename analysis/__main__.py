@@ -8,9 +8,11 @@ from analysis.config import BUILD_DIR, DEMO_DIR, MODELS_DIR, RESPONSE_CACHE_FILE
 
 
 def _serve(args) -> int:
+    from analysis.serving.as_ollama import load_behaviour
     from analysis.serving.server import serve
 
-    serve(host=args.host, port=args.port, models_dir=args.models_dir, threads=args.threads)
+    behaviour = load_behaviour(args.as_ollama) if args.as_ollama else None
+    serve(host=args.host, port=args.port, models_dir=args.models_dir, threads=args.threads, behaviour=behaviour)
     return 0
 
 
@@ -44,6 +46,22 @@ def _label(args) -> int:
     return 0
 
 
+def _check(args) -> int:
+    from analysis.data.io import read_reports
+    from analysis.labeling.inputs import prompt_inputs
+    from analysis.labeling.labeler import Labeler
+
+    labeler = Labeler(args.run, models=args.models or None, task=args.task)
+    if not labeler.tags:
+        raise SystemExit("check: the models chosen ask no LLM server (the rules need none)")
+    inputs = prompt_inputs(read_reports(args.reports, id_column=args.id_column, text_column=args.text_column), labeler.run)
+    texts = inputs.prompt_text.dropna()
+    print(f"Preflight of run '{labeler.run.name}', task {labeler.task.name} v{labeler.task.version}, "
+          f"with the longest of {len(texts)} impressions in {args.reports}:")
+    labeler.check(labeler.task, texts)
+    return 0
+
+
 def _evaluate(args) -> int:
     from analysis.data.io import read_split, read_truth
     from analysis.data.split import truth_parts
@@ -67,10 +85,11 @@ def _evaluate(args) -> int:
 
 
 def _split(args) -> int:
-    from analysis.data.io import read_truth, write_table
-    from analysis.data.split import make_split
+    from analysis.data.io import read_split, read_truth, write_table
+    from analysis.data.split import extend_split, make_split
 
-    split = make_split(read_truth(args.truth), args.dev, args.seed)
+    truth = read_truth(args.truth)
+    split = extend_split(truth, read_split(args.extend), args.seed) if args.extend else make_split(truth, args.dev, args.seed)
     write_table(split, args.out)
     print(split.split.value_counts().to_string(header=False) + f"\nWrote {args.out}")
     return 0
@@ -94,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=11434)
     serve.add_argument("--models-dir", type=Path, default=MODELS_DIR)
     serve.add_argument("--threads", type=int, default=None, help="CPU threads per model (default: all cores)")
+    serve.add_argument("--as-ollama", type=Path, metavar="FILE",
+                       help="behave as Ollama does where the two differ, as the YAML file says (analysis/serving/as_ollama.py)")
     serve.set_defaults(handler=_serve)
 
     provision = commands.add_parser("provision", help="assemble and verify the embedded models")
@@ -122,6 +143,16 @@ def build_parser() -> argparse.ArgumentParser:
     label.add_argument("--workers", type=int, help="requests in flight at once (default: the run file's)")
     label.set_defaults(handler=_label)
 
+    check = commands.add_parser("check", help="before a run: the server, its version, and how each model must be "
+                                "asked (whether its template leaves the reply's start open), whether the longest prompt fits")
+    check.add_argument("--run", default="embedded", help="run file name in analysis/runs (default: embedded)")
+    check.add_argument("--task", help="stage-1 prompt variant or task file name (default: the run file's)")
+    check.add_argument("--models", nargs="+", help="only these model tags of the run")
+    check.add_argument("--reports", type=Path, default=DEMO_DIR / "reports.csv", help="reports whose longest impression is checked")
+    check.add_argument("--id-column", default="report_id")
+    check.add_argument("--text-column", default="report_text")
+    check.set_defaults(handler=_check)
+
     evaluate = commands.add_parser("evaluate", help="Tables 1A and 1B, with intervals, from labels and ground truth")
     evaluate.add_argument("--labels", type=Path, required=True)
     evaluate.add_argument("--truth", type=Path, required=True)
@@ -130,10 +161,13 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--run", default="embedded", help="run file whose bootstrap settings to use")
     evaluate.set_defaults(handler=_evaluate)
 
-    split = commands.add_parser("split", help="draw a development/test split of reports with ground truth")
+    split = commands.add_parser("split", help="draw a development/test split of reports with ground truth, or extend one to new reports")
     split.add_argument("--truth", type=Path, default=DEMO_DIR / "ground_truth.csv")
     split.add_argument("--out", type=Path, default=DEMO_DIR / "split.csv")
-    split.add_argument("--dev", type=int, default=100, help="reports in the development part (default 100)")
+    size = split.add_mutually_exclusive_group()
+    size.add_argument("--dev", type=int, default=100, help="reports in the development part (default 100)")
+    size.add_argument("--extend", type=Path, metavar="SPLIT",
+                      help="keep this split file's parts and draw parts only for the reports it does not list, with its development share")
     split.add_argument("--seed", type=int, default=20240917)
     split.set_defaults(handler=_split)
 
@@ -150,13 +184,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from analysis.data.io import DataError
-    from analysis.llm.client import ModelMissing, ServerUnavailable
+    from analysis.llm.client import ModelMissing, ModelNotLoaded, RequestRefused, ServerUnavailable
     from analysis.serving.weights import ProvisioningError
     from analysis.specs import SpecError
 
     try:
         return args.handler(args)
-    except (ServerUnavailable, ModelMissing, DataError, SpecError, ProvisioningError) as error:
+    except (ServerUnavailable, ModelMissing, ModelNotLoaded, RequestRefused, DataError, SpecError, ProvisioningError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

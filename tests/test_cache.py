@@ -25,6 +25,14 @@ def test_key_changes_with_everything_that_determines_the_answer():
     assert cache_key("sha256:a", 1, {**REQUEST, "format": "json"}) != base
 
 
+def test_key_ignores_where_the_model_runs_and_how_an_over_long_prompt_is_handled():
+    # num_gpu and the like decide where a model runs, not what it answers: lowering num_gpu keeps every answer.
+    placed = {**REQUEST, "options": {**REQUEST["options"], "num_gpu": 999, "num_thread": 8, "main_gpu": 1},
+              "keep_alive": "30m", "truncate": False}
+    assert cache_key("sha256:a", 1, placed) == cache_key("sha256:a", 1, REQUEST)
+    assert cache_key("sha256:a", 1, {**REQUEST, "options": {**REQUEST["options"], "num_ctx": 8192}}) != cache_key("sha256:a", 1, REQUEST)
+
+
 def test_key_ignores_the_tag_when_the_weights_are_the_same():
     # Two tags for one digest are one model: its answers are shared.
     assert cache_key("sha256:a", 1, {**REQUEST, "model": "alias:latest"}) == cache_key("sha256:a", 1, REQUEST)

@@ -13,7 +13,7 @@ from analysis.labeling.pipeline import label_reports, write_outputs
 from analysis.llm import asking
 from analysis.llm.asking import Asker
 from analysis.llm.cache import ResponseCache
-from analysis.llm.client import Server, ServerLost, connect, describe_models
+from analysis.llm.client import ModelNotLoaded, Server, ServerLost, connect, describe_models
 from analysis.specs import Requests, load_run, load_task
 from tests.conftest import SMALL_MODEL
 
@@ -129,7 +129,8 @@ def test_the_paper_run_works_with_the_embedded_models_swapped_in(use_server, tmp
     labels, manifest = label_reports(reports_frame(), run=swapped, cache_path=tmp_path / "cache.sqlite")
     assert labels.groupby("model").size().to_dict() == {tag: 4 for tag in [*swap.values(), "ensemble", "rules"]}
     assert manifest["run"]["name"] == "paper"
-    assert manifest["models"][0]["options"]["extravasation_zeroshot"]["num_gpu"] == 999
+    decided = {row["tag"]: row["decision"] for row in manifest["preflight"]["extravasation_zeroshot"]["models"]}
+    assert decided == {tag: "first_token" for tag in swap.values()}  # the embedded server leaves the reply open
 
 
 class ScriptedClient:
@@ -139,22 +140,25 @@ class ScriptedClient:
     def __init__(self, *errors):
         self.errors, self.calls = list(errors), 0
 
-    def chat(self, **request):
+    def _request_raw(self, method, path, json):
         self.calls += 1
         if self.errors:
             raise self.errors.pop(0)
-        return ollama.ChatResponse(model=request["model"], message={"role": "assistant", "content": "Yes"}, done=True)
+        return httpx.Response(200, json={"model": json["model"], "message": {"role": "assistant", "content": "Yes"},
+                                         "done": True})
 
 
 @pytest.mark.parametrize("error, retried", [
     (ollama.ResponseError("model runner has unexpectedly stopped", 500), True),
-    (ollama.ResponseError("server busy", 503), True),
+    (ollama.ResponseError("server busy, please try again.  maximum pending requests exceeded", 503), True),
+    (ollama.ResponseError("too many requests", 429), True),
     (httpx.ConnectError("connection refused"), True),
     (httpx.ReadError("connection reset"), True),
     (ConnectionError("connection lost"), True),
     (ollama.ResponseError('model "x" not found, try pulling it first', 404), False),
     (ollama.ResponseError("invalid format", 400), False),
     (ValueError("a bug, not the server"), False),
+    (ollama.ResponseError("llama-server process has terminated: cudaMalloc failed: out of memory", 500), False),
 ])
 def test_only_failures_of_the_server_or_the_network_are_retried(error, retried):
     server = Server("http://127.0.0.1:9", client=None, version="test")
@@ -165,7 +169,7 @@ def test_only_failures_of_the_server_or_the_network_are_retried(error, retried):
         assert asker._chat({"model": "m", "messages": []})["message"]["content"] == "Yes"
         assert asker.client.calls == 2
     else:
-        with pytest.raises(type(error)):
+        with pytest.raises((type(error), ModelNotLoaded)):
             asker._chat({"model": "m", "messages": []})
         assert asker.client.calls == 1
 
@@ -179,10 +183,9 @@ def test_a_failure_on_every_try_stops_the_run_with_a_resume_hint():
         asker._chat({"model": "m", "messages": []})
 
 
-def test_a_prompt_the_server_refuses_as_too_long_is_undefined_and_not_cached(use_server, tmp_path, monkeypatch):
+def test_a_prompt_the_server_refuses_as_too_long_is_undefined_and_not_cached(use_server, tmp_path):
     # The byte bound never lets such a prompt through; without it the server's own check answers 400.
-    monkeypatch.setattr(asking, "TEMPLATE_ALLOWANCE_TOKENS", -10_000)
-    asker = asker_for(tmp_path, options={**OPTIONS, "num_ctx": 256})
+    asker = asker_for(tmp_path, options={**OPTIONS, "num_ctx": 256}, template_bytes=-10_000)
     answer = asker.ask("long", "The spleen is lacerated. " * 200)
     assert (answer.value, answer.status) == (None, Status.REFUSED)
     assert answer.reason == "prompt does not fit num_ctx 256: refused by the server"

@@ -29,6 +29,9 @@ class Status(StrEnum):
     TOO_LONG = "too long"  # the prompt may not fit num_ctx: not sent
     REFUSED = "refused"  # the server refused the request (e.g. the prompt does not fit its context)
     INVALID = "invalid"  # a response without an allowed answer
+    NO_LOGPROBS = "no log-probabilities"  # the answer token's log-probabilities were asked for and not sent
+    ENDED = "ended without answering"  # the model's first token ended its reply: no answer token
+    CUT = "cut by the server"  # the server read fewer tokens than the prompt holds
     TIMEOUT = "timeout"  # no response within the timeout, on every try
     VOTED = "voted"  # the ensemble: a majority of the models agreed
     NO_MAJORITY = "no majority"  # the ensemble: no answer had a majority

@@ -2,7 +2,9 @@
 
 A ``Labeler`` is made once per run (or per notebook) and handed to the stage
 functions (``analysis.labeling.stage1``, ``analysis.labeling.stage2``), so
-that the command line and the notebooks ask the same way.
+that the command line and the notebooks ask the same way. Before a stage
+asks anything, ``check`` runs the preflight (``analysis.llm.preflight``):
+how each model must be asked on this server, and what room its template takes.
 """
 
 from datetime import datetime
@@ -13,9 +15,10 @@ import pandas as pd
 from analysis.config import RESPONSE_CACHE_FILE
 from analysis.data.vocabulary import BASELINE
 from analysis.labeling.manifest import build_manifest
-from analysis.llm.asking import Answer, Asker, AskSummary
+from analysis.llm.asking import TEMPLATE_ALLOWANCE_TOKENS, Answer, Asker, AskSummary
 from analysis.llm.cache import ResponseCache
 from analysis.llm.client import connect, describe_models
+from analysis.llm.preflight import Preflight, preflight
 from analysis.specs import Run, SpecError, Task, load_run, load_task, stage1_task_name
 
 
@@ -53,6 +56,7 @@ class Labeler:
         self.described = describe_models(self.server, self.tags) if self.tags else {}
         self.cache_path, self.refresh = cache_path, refresh
         self.workers = workers or self.run.workers
+        self.checks: dict[str, Preflight] = {}  # task name -> the preflight of its requests
 
     @property
     def tasks(self) -> list[Task]:
@@ -61,7 +65,30 @@ class Labeler:
     def manifest(self, inputs: pd.DataFrame, started: datetime) -> dict:
         return build_manifest(run=self.run, tasks=self.tasks, tags=self.tags, described=self.described,
                               server=self.server, inputs=inputs, started=started, workers=self.workers,
-                              rules=self.rules)
+                              rules=self.rules, preflight={name: check.record() for name, check in self.checks.items()})
+
+    def check(self, task: Task, texts) -> Preflight | None:
+        """The preflight of ``task`` on this server, with the longest of ``texts``; printed, and kept for the
+        manifest and for asking. None when the labeler asks no model."""
+        if not self.tags:
+            return None
+        cache = ResponseCache(self.cache_path)
+        try:
+            self.checks[task.name] = preflight(self.server, self.run, task, self.described, texts, cache)
+        finally:
+            cache.close()
+        print(self.checks[task.name].table())
+        return self.checks[task.name]
+
+    def _asked_as(self, tag: str, task: Task) -> tuple[Task, int, int]:
+        """The task as ``tag`` is asked it on this server (its decision, by the preflight), and the room its
+        template takes, in bytes and in words."""
+        check = self.checks.get(task.name)
+        if check is None:
+            return task, TEMPLATE_ALLOWANCE_TOKENS, 0
+        model = check.check_of(tag)
+        room = TEMPLATE_ALLOWANCE_TOKENS if model.template_bytes is None else model.template_bytes
+        return task.model_copy(update={"decision": model.decision}), room, model.template_words
 
     def ask(self, task: Task, texts: dict[str, str]) -> tuple[dict[str, dict[str, Answer]], list[AskSummary]]:
         """``{tag: {report_id: Answer}}`` for every model of the labeler, one model after another."""
@@ -69,9 +96,10 @@ class Labeler:
         try:
             results, summaries = {}, []
             for tag in self.tags:
-                asker = Asker(self.server, cache, tag, self.described[tag]["digest"], task,
+                asked, template_bytes, template_words = self._asked_as(tag, task)
+                asker = Asker(self.server, cache, tag, self.described[tag]["digest"], asked,
                               self.run.options_for(tag, task), self.run.keep_alive, self.refresh, self.run.over_long,
-                              self.run.requests)
+                              self.run.requests, template_bytes, template_words)
                 results[tag], summary = asker.ask_all(texts, self.workers)
                 summaries.append(summary)
             return results, summaries

@@ -36,16 +36,18 @@ def _package_versions() -> dict[str, str]:
 
 
 def build_manifest(*, run: Run, tasks: list[Task], tags: list[str], described: dict[str, dict], server: Server | None,
-                   inputs: pd.DataFrame, started: datetime, workers: int, rules=None) -> dict:
+                   inputs: pd.DataFrame, started: datetime, workers: int, rules=None, preflight: dict | None = None) -> dict:
     """What is known before any model answers; ``record_stage`` adds each stage's results.
 
     ``server`` is None when no LLM answers (the rule-based baseline alone);
-    ``rules`` are the baseline's rules, if it runs.
+    ``rules`` are the baseline's rules, if it runs; ``preflight`` what the
+    server showed of each model before the run (per task), and so how each was asked.
     """
     return {
         "package": {"name": "extravasation-llm", "version": __version__},
         "run": run.model_dump(mode="json", by_alias=True),
-        "server": server and {"host": server.host, "version": server.version},
+        "server": server and {"host": server.host, "version": server.version, "number": server.number},
+        "preflight": preflight or {},
         "baseline": rules and {"rule_file": rules.path.name, "version": rules.version},
         "models": [
             {"tag": tag, **described[tag], "options": {t.name: run.options_for(tag, t) for t in tasks}}

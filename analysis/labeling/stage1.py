@@ -19,10 +19,13 @@ from analysis.llm.asking import AskSummary
 def label_stage1(labeler: Labeler, inputs: pd.DataFrame) -> tuple[pd.DataFrame, list[AskSummary]]:
     """Labels of every report of ``inputs`` by every model of ``labeler`` and by its rules, and the time each took.
 
+    The preflight runs first (printed, and kept for the manifest): a model
+    whose template closes the reply's turn is asked for its structured answer.
     A report's screening note (instruction-like text cut before labeling) is
     added to the reason of each of its labels.
     """
     sendable = {r.report_id: r.prompt_text for r in inputs.itertuples() if isinstance(r.prompt_text, str)}
+    labeler.check(labeler.task, sendable.values())
     answers, summaries = labeler.ask(labeler.task, sendable)
     rows = []
     for tag in labeler.tags:

@@ -42,7 +42,10 @@ def label_stage2(labeler: Labeler, inputs: pd.DataFrame,
         print(f"Stage 2 skipped: {reason}.", file=sys.stderr)
     gated = gated_reports(labeler, labels)
     texts = inputs.set_index("report_id").prompt_text
-    located, summaries = labeler.ask(labeler.locator, {i: texts[i] for i in gated}) if gated else ({}, [])
+    located, summaries = {}, []
+    if gated:
+        labeler.check(labeler.locator, [texts[i] for i in gated])
+        located, summaries = labeler.ask(labeler.locator, {i: texts[i] for i in gated})
     labels = labels.copy()
     for tag, answers in located.items():
         for report_id, answer in answers.items():

@@ -31,9 +31,12 @@ CREATE TABLE IF NOT EXISTS responses (
 """
 
 
-# Request fields that do not change the answer: the tag (the digest names the
-# weights) and how long the server keeps the model loaded.
-NOT_IN_KEY = {"model", "keep_alive"}
+# Request fields that do not change the answer: the tag (the digest names the model), how long the server
+# keeps it loaded, and truncate: false, which only turns a prompt that does not fit into an error.
+NOT_IN_KEY = {"model", "keep_alive", "truncate"}
+# Options that decide where a model runs, not what it answers: they go to the run's manifest, and changing
+# them (e.g. fewer layers on the GPU) keeps every cached answer.
+PLACEMENT_OPTIONS = {"num_gpu", "main_gpu", "num_thread", "use_mmap", "use_mlock", "low_vram", "numa"}
 
 
 DURATION_FIELDS = ("total_duration", "load_duration", "prompt_eval_duration", "eval_duration")
@@ -44,12 +47,11 @@ EXPORT_COLUMNS = [
 
 
 def cache_key(digest: str, task_version: int, request: dict) -> str:
-    """A hash of the model weights, the task version and the request (messages, options, format)."""
-    identity = {
-        "digest": digest,
-        "task_version": task_version,
-        "request": {k: v for k, v in request.items() if k not in NOT_IN_KEY},
-    }
+    """A hash of the model's digest, the task version and the request (messages, options, format)."""
+    answering = {k: v for k, v in request.items() if k not in NOT_IN_KEY}
+    if "options" in answering:
+        answering["options"] = {k: v for k, v in answering["options"].items() if k not in PLACEMENT_OPTIONS}
+    identity = {"digest": digest, "task_version": task_version, "request": answering}
     return hashlib.sha256(json.dumps(identity, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -81,6 +83,14 @@ class ResponseCache:
         with self._lock:
             row = self._connection.execute("SELECT response FROM responses WHERE key = ?", (key,)).fetchone()
         return json.loads(row[0]) if row else None
+
+    def servers(self, model: str, digest: str, task: str) -> dict[str, int]:
+        """How many answers of this model (tag and digest) to this task each server version gave."""
+        with self._lock:
+            rows = self._connection.execute(
+                "SELECT server, COUNT(*) FROM responses WHERE model = ? AND digest = ? AND task = ? GROUP BY server",
+                (model, digest, task)).fetchall()
+        return dict(rows)
 
     def request_of(self, key: str) -> dict | None:
         """The request stored with the response under ``key``: what was sent, verbatim."""

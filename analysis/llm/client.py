@@ -6,11 +6,13 @@ server is down or lacks a model, a warning when reports would leave the
 machine, and starting the embedded server for the length of a command.
 """
 
+import re
 import socket
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -33,6 +35,14 @@ class ModelMissing(RuntimeError):
     pass
 
 
+class ModelNotLoaded(RuntimeError):
+    """The server could not load a model (e.g. more layers asked on the GPU than fit): retrying cannot help."""
+
+
+class RequestRefused(RuntimeError):
+    """The server refused a request for a reason another try cannot change (HTTP 400 or 404)."""
+
+
 def warn_if_remote(host: str) -> None:
     if not is_local(host):
         print(
@@ -46,7 +56,8 @@ def warn_if_remote(host: str) -> None:
 class Server:
     host: str
     client: ollama.Client
-    version: str
+    version: str  # what the server calls itself, e.g. "ollama 0.12.11"
+    number: str = ""  # its version number alone, as /api/version gives it
 
 
 def connect(host: str | None = None) -> Server:
@@ -62,12 +73,29 @@ def connect(host: str | None = None) -> Server:
             f"Start one with `make serve` (embedded models) or `ollama serve` (Ollama)."
         ) from None
     body = response.json()
-    version = body.get("server") or f"ollama {body.get('version', 'unknown')}"
-    return Server(host=host, client=ollama.Client(host=host), version=version)
+    number = str(body.get("version", "unknown"))
+    return Server(host=host, client=ollama.Client(host=host), version=body.get("server") or f"ollama {number}", number=number)
+
+
+# Ollama's /api/show names the weights' blob in its modelfile: FROM .../blobs/sha256-<hex> (sha256:<hex> before).
+WEIGHTS_BLOB = re.compile(r"^FROM \S*sha256[-:]([0-9a-f]{64})\s*$", re.MULTILINE)
+
+
+def weights_digest(modelfile: str) -> str | None:
+    """The sha256 of a model's weights, read from the modelfile /api/show returns; None if it names no blob."""
+    found = WEIGHTS_BLOB.search(modelfile or "")
+    return found.group(1) if found else None
 
 
 def describe_models(server: Server, tags: list[str]) -> dict[str, dict]:
-    """Digest and details of each requested model; a missing one stops with the command that fixes it."""
+    """Digest and details of each requested model; a missing one stops with the command that fixes it.
+
+    ``digest`` is what /api/tags lists: on Ollama, the hash of the model's
+    manifest, which changes with its template, system prompt or parameters as
+    well as with its weights (the response cache keys on it, so a re-pull that
+    changes any of them asks again). ``weights`` is the weights' own sha256
+    where /api/show names their blob.
+    """
     available = {m.model: m for m in server.client.list().models}
     described = {}
     for tag in tags:
@@ -78,7 +106,8 @@ def describe_models(server: Server, tags: list[str]) -> dict[str, dict]:
                 f"Fix: `ollama pull {tag}` on an Ollama server, or `make setup` for the embedded models."
             )
         details = model.details.model_dump(exclude_none=True) if model.details else {}
-        described[tag] = {"digest": model.digest, "size": model.size, **details}
+        weights = weights_digest(server.client.show(tag).modelfile)
+        described[tag] = {"digest": model.digest, "size": model.size, **details, **({"weights": weights} if weights else {})}
     return described
 
 
@@ -101,11 +130,15 @@ def free_loopback_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_embedded_server(host: str) -> subprocess.Popen:
-    """The embedded server started on loopback ``host``, once it answers; the caller stops it."""
+def start_embedded_server(host: str, as_ollama: Path | None = None) -> subprocess.Popen:
+    """The embedded server started on loopback ``host``, once it answers; the caller stops it.
+
+    ``as_ollama``: a file of Ollama's behaviours for it to reproduce (``analysis.serving.as_ollama``).
+    """
     parts = urlsplit(host)
     server = subprocess.Popen(
-        [sys.executable, "-m", "analysis", "serve", "--host", parts.hostname.strip("[]"), "--port", str(parts.port)]
+        [sys.executable, "-m", "analysis", "serve", "--host", parts.hostname.strip("[]"), "--port", str(parts.port),
+         *(["--as-ollama", str(as_ollama)] if as_ollama else [])]
     )
     deadline = time.monotonic() + SERVER_START_TIMEOUT_S
     while not _answers(host):

@@ -152,14 +152,17 @@ class LoadedModel:
     def _token_text(self, token: int) -> str:
         return self.llm._model.token_get_text(token) if token >= 0 else ""
 
-    def render_chat(self, messages: list[dict]) -> str:
+    def render_chat(self, messages: list[dict], continue_last: bool = True) -> str:
         """The prompt text for a list of ``{"role", "content"}`` messages, by the GGUF's chat template.
 
-        As in Ollama, a last message from the assistant is continued, not closed:
-        the reply starts where its text stops (e.g. after ``{"answer": "``).
+        A last message from the assistant is continued, not closed: the reply
+        starts where its text stops (e.g. after ``{"answer": "``), as Ollama's
+        templates do when they leave the last turn open. ``continue_last=False``
+        renders it as a template that closes every turn does: closed, with a new
+        assistant turn after it.
         """
         plain = [{"role": m["role"], "content": m.get("content") or ""} for m in messages]
-        if len(plain) > 1 and plain[-1]["role"] == "assistant":
+        if continue_last and len(plain) > 1 and plain[-1]["role"] == "assistant":
             return self._chat_formatter(messages=plain[:-1]).prompt + plain[-1]["content"]
         return self._chat_formatter(messages=plain).prompt
 
@@ -198,14 +201,21 @@ class LoadedModel:
         logprobs: bool = False,
         top_logprobs: int = 0,
         stats: GenerationStats | None = None,
+        keep_when_cut: int | None = None,
     ) -> Iterator[TokenStep]:
         """Yield generated tokens; the caller must hold ``lock``.
 
         ``stats`` is filled in as generation proceeds, so a caller that stops
-        early still has correct counts.
+        early still has correct counts. A prompt that does not fit ``num_ctx``
+        is refused (``PromptTooLong``), or, with ``keep_when_cut``, cut as
+        Ollama's runner cuts it: that many tokens from its start and as many
+        from its end as fit, leaving room for one generated token.
         """
         stats = stats if stats is not None else GenerationStats()
         tokens = self.tokenize(prompt)
+        if len(tokens) >= self.num_ctx and keep_when_cut is not None:
+            keep = min(keep_when_cut, self.num_ctx - 2)
+            tokens = tokens[:keep] + tokens[len(tokens) - (self.num_ctx - 1 - keep):]
         stats.prompt_tokens = len(tokens)
         room = self.num_ctx - len(tokens)
         if room <= 0:

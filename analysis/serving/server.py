@@ -4,6 +4,8 @@ Request and response shapes, defaults and error bodies follow Ollama's API, so
 the official ``ollama`` client and any Ollama tooling work against it
 unchanged. Models load on first use and stay loaded; a request whose
 ``num_ctx`` differs from the loaded context reloads the model, as Ollama does.
+Where Ollama behaves less kindly (its templates, truncation, versions, load
+failures), ``analysis.serving.as_ollama`` makes this server behave as Ollama does.
 """
 
 import json
@@ -19,10 +21,17 @@ import llama_cpp
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from analysis import __version__
 from analysis.config import MODELS_DIR, is_local
+from analysis.serving.as_ollama import (
+    DEBUG_RENDER_SINCE,
+    INPUT_TOO_LONG,
+    LOGPROBS_SINCE,
+    TRUNCATE_FIELD_SINCE,
+    OllamaBehaviour,
+)
 from analysis.serving.engine import (
     DEFAULT_NUM_CTX,
     GenerationOptions,
@@ -61,6 +70,8 @@ class _Request(BaseModel):
 
 class ChatRequest(_Request):
     messages: list[dict] = []
+    truncate: bool | None = None  # False: refuse an over-long prompt rather than cut it (Ollama 0.12.6)
+    debug_render_only: bool = Field(False, alias="_debug_render_only")  # the rendered prompt, no model call
 
 
 class GenerateRequest(_Request):
@@ -86,15 +97,20 @@ def _modified_at(path: Path) -> str:
 class ModelPool:
     """Tags the server knows, and the models currently loaded."""
 
-    def __init__(self, models_dir: Path = MODELS_DIR, threads: int | None = None):
+    def __init__(self, models_dir: Path = MODELS_DIR, threads: int | None = None, behaviour: OllamaBehaviour | None = None):
         self.models_dir = Path(models_dir)
         self.threads = threads
+        self.behaviour = behaviour  # None: the embedded server's own behaviour
         self.registry: dict[str, EmbeddedModel] = load_registry()
         self._loaded: dict[str, LoadedModel] = {}
+        self._asked: dict[str, int] = {}
         self._loading = threading.Lock()
 
     def available(self) -> dict[str, EmbeddedModel]:
-        return {tag: m for tag, m in self.registry.items() if m.path(self.models_dir).is_file()}
+        """Every tag served, an alias of ``behaviour`` under its own name, with the embedded model behind it."""
+        present = {tag: m for tag, m in self.registry.items() if m.path(self.models_dir).is_file()}
+        aliases = self.behaviour.aliases if self.behaviour else {}
+        return present | {alias: present[tag] for alias, tag in aliases.items() if tag in present}
 
     def entry(self, tag: str) -> EmbeddedModel:
         entry = self.available().get(_with_default_tag(tag))
@@ -117,6 +133,12 @@ class ModelPool:
                     raise ApiError(500, f"{path} is not the verified file for {entry.tag}; run `make setup`")
                 self._loaded[entry.tag] = LoadedModel(entry.tag, path, num_ctx=wanted, threads=self.threads)
             return self._loaded[entry.tag]
+
+    def asked(self, tag: str) -> int:
+        """How many chat requests ``tag`` has had, this one included."""
+        with self._loading:
+            self._asked[tag] = self._asked.get(tag, 0) + 1
+            return self._asked[tag]
 
     def loaded(self) -> list[LoadedModel]:
         return list(self._loaded.values())
@@ -173,6 +195,8 @@ def create_app(pool: ModelPool) -> FastAPI:
 
     @app.get("/api/version")
     def version():
+        if pool.behaviour:  # as Ollama: its version and nothing else
+            return {"version": pool.behaviour.version}
         return {
             "version": OLLAMA_API_VERSION,
             "server": f"extravasation-llm embedded {__version__} (llama-cpp-python {llama_cpp.__version__})",
@@ -188,8 +212,7 @@ def create_app(pool: ModelPool) -> FastAPI:
                 "model": tag,
                 "modified_at": _modified_at(path),
                 "size": entry.size,
-                # Verified against this pinned value when the file was provisioned.
-                "digest": entry.sha256,
+                "digest": _digest(pool, tag, entry),
                 "details": _details(entry),
             })
         return {"models": models}
@@ -218,13 +241,14 @@ def create_app(pool: ModelPool) -> FastAPI:
         loaded = pool.get(entry.tag)
         return {
             "license": entry.license,
-            "modelfile": f"FROM {entry.path(pool.models_dir)}\n",
+            "modelfile": f"FROM {_weights_location(pool, entry)}\n",
             "parameters": "\n".join(f"{k} {v}" for k, v in {"num_ctx": loaded.num_ctx}.items()),
             "template": loaded.template,
             "details": _details(entry),
             "model_info": {k: _jsonable(v) for k, v in loaded.metadata.items() if k != "tokenizer.chat_template"},
             "capabilities": ["completion"],
             "modified_at": _modified_at(entry.path(pool.models_dir)),
+            **({"system": pool.behaviour.system[tag]} if pool.behaviour and tag in pool.behaviour.system else {}),
         }
 
     @app.post("/api/chat")
@@ -234,8 +258,22 @@ def create_app(pool: ModelPool) -> FastAPI:
     def _chat(request: ChatRequest):
         if not request.messages:
             return _load_only(pool, request, chat=True)
+        behaviour = pool.behaviour
+        if behaviour and behaviour.removed_after.get(request.model) is not None:
+            if pool.asked(request.model) > behaviour.removed_after[request.model]:
+                raise ApiError(404, f"model '{request.model}' not found")
+        if behaviour and (failure := behaviour.load_failure(request.model, request.options)):
+            raise ApiError(500, failure)
+        if behaviour and (system := behaviour.system.get(request.model)) and request.messages[0].get("role") != "system":
+            request.messages = [{"role": "system", "content": system}, *request.messages]
+        if behaviour and not behaviour.supports(LOGPROBS_SINCE):
+            request.logprobs, request.top_logprobs = False, 0  # an older Ollama ignores fields it does not know
         model, load_ns = _model_for(pool, request)
-        return _respond(model, request, model.render_chat(request.messages), chat=True, load_ns=load_ns)
+        continue_last = not (behaviour and request.model in behaviour.closed_turn)
+        prompt = _fitted_prompt(model, request, behaviour, continue_last)
+        if request.debug_render_only and (not behaviour or behaviour.supports(DEBUG_RENDER_SINCE)):
+            return {"model": request.model, "created_at": _now(), "_debug_info": {"rendered_template": prompt, "image_count": 0}}
+        return _respond(model, request, prompt, chat=True, load_ns=load_ns, behaviour=behaviour)
 
     @app.post("/api/generate")
     async def generate(http: Request):
@@ -250,7 +288,7 @@ def create_app(pool: ModelPool) -> FastAPI:
         else:
             messages = ([{"role": "system", "content": request.system}] if request.system else [])
             prompt = model.render_chat(messages + [{"role": "user", "content": request.prompt}])
-        return _respond(model, request, prompt, chat=False, load_ns=load_ns)
+        return _respond(model, request, prompt, chat=False, load_ns=load_ns, behaviour=pool.behaviour)
 
     return app
 
@@ -277,6 +315,43 @@ def _jsonable(value):
         return str(value)
 
 
+def _digest(pool: ModelPool, tag: str, entry: EmbeddedModel) -> str:
+    """The weights' sha256 (verified when the file was provisioned), or as Ollama, its manifest's hash."""
+    if pool.behaviour and pool.behaviour.manifest_digests:
+        return pool.behaviour.manifest_digest(tag, entry.sha256, pool.get(entry.tag).template)
+    return entry.sha256
+
+
+def _weights_location(pool: ModelPool, entry: EmbeddedModel) -> str:
+    """The file behind a model, or as Ollama, its content-addressed blob (whose name carries the weights' sha256)."""
+    if pool.behaviour and pool.behaviour.manifest_digests:
+        return f"/root/.ollama/models/blobs/sha256-{entry.sha256}"
+    return str(entry.path(pool.models_dir))
+
+
+def _cuts(behaviour: OllamaBehaviour | None, request: _Request) -> bool:
+    """Whether an over-long prompt is cut, as Ollama cuts it, rather than refused."""
+    if not behaviour or not behaviour.truncate:
+        return False
+    honours_field = behaviour.supports(TRUNCATE_FIELD_SINCE) and not behaviour.ignore_truncate_false
+    return not (honours_field and getattr(request, "truncate", None) is False)
+
+
+def _fitted_prompt(model: LoadedModel, request: ChatRequest, behaviour: OllamaBehaviour | None, continue_last: bool) -> str:
+    """The rendered prompt; where Ollama would cut it, with the earliest messages dropped until it fits
+    (server/prompt.go keeps the system messages and always the last message)."""
+    messages = request.messages
+    prompt = model.render_chat(messages, continue_last)
+    if not _cuts(behaviour, request) or len(model.tokenize(prompt)) <= model.num_ctx:
+        return prompt
+    for start in range(1, len(messages)):
+        kept = [m for m in messages[:start] if m.get("role") == "system"] + messages[start:]
+        prompt = model.render_chat(kept, continue_last)
+        if len(model.tokenize(prompt)) <= model.num_ctx:
+            break
+    return prompt
+
+
 def _model_for(pool: ModelPool, request: _Request) -> tuple[LoadedModel, int]:
     """The model, loaded if need be, and the nanoseconds spent loading it for this request."""
     if not request.model:
@@ -300,13 +375,14 @@ def _load_only(pool: ModelPool, request: _Request, chat: bool) -> JSONResponse:
     return JSONResponse(body)
 
 
-def _respond(model: LoadedModel, request: _Request, prompt: str, chat: bool, load_ns: int):
+def _respond(model: LoadedModel, request: _Request, prompt: str, chat: bool, load_ns: int,
+             behaviour: OllamaBehaviour | None):
     try:
         grammar = grammar_for(request.format)
     except ValueError as error:
         raise ApiError(400, str(error)) from None
     options = GenerationOptions.from_ollama(request.options)
-    events = _events(model, request, prompt, options, grammar, chat, load_ns)
+    events = _events(model, request, prompt, options, grammar, chat, load_ns, behaviour)
     if not request.stream:
         return JSONResponse(_merge(list(events), chat))
     queue = _run_to_completion(events)
@@ -346,7 +422,7 @@ def _ndjson(first: dict, queue: Queue) -> Iterator[str]:
         item = queue.get()
 
 
-def _events(model, request, prompt, options, grammar, chat, load_ns) -> Iterator[dict]:
+def _events(model, request, prompt, options, grammar, chat, load_ns, behaviour) -> Iterator[dict]:
     """Ollama's stream of partial responses, ending with one whose ``done`` is true."""
     started = time.perf_counter_ns()
     stats = GenerationStats()
@@ -360,15 +436,20 @@ def _events(model, request, prompt, options, grammar, chat, load_ns) -> Iterator
         return body
 
     with model.lock:
-        try:
-            steps = model.generate(
-                prompt, options, grammar=grammar, logprobs=request.logprobs,
-                top_logprobs=request.top_logprobs, stats=stats,
-            )
-            for step in steps:
-                yield event(step.text, [step])
-        except PromptTooLong as error:
-            raise ApiError(400, str(error)) from None
+        if behaviour and request.model in behaviour.end_at_once:
+            # The prompt is read, then end-of-sequence is chosen: Ollama sends no token, so no log-probabilities.
+            stats.prompt_tokens = len(model.tokenize(prompt))
+        else:
+            try:
+                steps = model.generate(
+                    prompt, options, grammar=grammar, logprobs=request.logprobs,
+                    top_logprobs=request.top_logprobs, stats=stats,
+                    keep_when_cut=(options_num_keep(request.options) + 1) if _cuts(behaviour, request) else None,
+                )
+                for step in steps:
+                    yield event(step.text, [step])
+            except PromptTooLong as error:
+                raise ApiError(400, INPUT_TOO_LONG if behaviour else str(error)) from None
     final = event("", [])
     final.pop("logprobs", None)
     final.update({
@@ -384,6 +465,11 @@ def _events(model, request, prompt, options, grammar, chat, load_ns) -> Iterator
     yield final
 
 
+def options_num_keep(options: dict | None) -> int:
+    """Ollama's ``num_keep``: prompt tokens its runner keeps from the start when it cuts a prompt (default 4)."""
+    return (options or {}).get("num_keep", 4)
+
+
 def _merge(events: list[dict], chat: bool) -> dict:
     """The single response of a non-streamed request: all parts joined into the final event."""
     final = dict(events[-1])
@@ -397,15 +483,18 @@ def _merge(events: list[dict], chat: bool) -> dict:
     return final
 
 
-def serve(host: str = "127.0.0.1", port: int = 11434, models_dir: Path = MODELS_DIR, threads: int | None = None) -> None:
+def serve(host: str = "127.0.0.1", port: int = 11434, models_dir: Path = MODELS_DIR, threads: int | None = None,
+          behaviour: OllamaBehaviour | None = None) -> None:
+    """Serve until interrupted; ``behaviour`` makes the server behave as Ollama does where the two differ."""
     import uvicorn
 
     if not is_local(host):
         print(f"WARNING: serving on {host}, reachable from other machines; reports sent to it cross the network.",
               file=sys.stderr, flush=True)
-    pool = ModelPool(models_dir, threads=threads)
+    pool = ModelPool(models_dir, threads=threads, behaviour=behaviour)
     if not pool.available():
         raise SystemExit(f"no embedded model found in {models_dir}; run `make setup` first")
-    print(f"Serving {', '.join(pool.available())} on http://{host}:{port} (Ollama API {OLLAMA_API_VERSION})",
+    as_ollama = f", behaving as Ollama {behaviour.version} does" if behaviour else ""
+    print(f"Serving {', '.join(pool.available())} on http://{host}:{port} (Ollama API {OLLAMA_API_VERSION}{as_ollama})",
           file=sys.stderr, flush=True)
     uvicorn.run(create_app(pool), host=host, port=port, log_level="warning")

@@ -1,0 +1,123 @@
+"""The code that reads a server's responses, on the bodies a real Ollama sends (tests/ollama_bodies: copied from
+Ollama's documentation and source, origins in its README). The official client is driven over an httpx mock
+transport that answers with those bodies; no model is involved, the point is the bodies' shapes."""
+
+import json
+import math
+from pathlib import Path
+
+import httpx
+import ollama
+import pytest
+
+from analysis.data.vocabulary import Status
+from analysis.llm.answers import p_yes, parse_answer
+from analysis.llm.asking import Asker, _is_transient, build_request, is_load_failure
+from analysis.llm.cache import ResponseCache
+from analysis.llm.client import ModelNotLoaded, RequestRefused, Server, describe_models, weights_digest
+from analysis.llm.preflight import ServerTooOld, preflight, require_logprobs
+from analysis.specs import load_run, load_task
+
+BODIES = Path(__file__).parent / "ollama_bodies"
+STAGE1 = load_task("extravasation_zeroshot")
+OPTIONS = load_run("paper").options_for("mistral:7b")
+ERRORS = json.loads((BODIES / "errors.json").read_text())
+
+
+def body(name: str) -> dict:
+    return json.loads((BODIES / name).read_text())
+
+
+def server_answering(routes: dict[str, tuple[int, dict]], version: str = "0.13.0") -> Server:
+    """A ``Server`` whose official client is answered by ``routes``: path -> (status, body)."""
+    def handle(request: httpx.Request) -> httpx.Response:
+        status, content = routes[request.url.path]
+        return httpx.Response(status, json=content)
+
+    client = ollama.Client(host="http://127.0.0.1:11434", transport=httpx.MockTransport(handle))
+    return Server("http://127.0.0.1:11434", client, f"ollama {version}", version)
+
+
+def asker_on(server: Server, tmp_path, task=STAGE1) -> Asker:
+    asker = Asker(server, ResponseCache(tmp_path / "cache.sqlite"), "llama3.1:70b", "digest", task, OPTIONS)
+    asker.client = server.client
+    return asker
+
+
+def test_the_model_list_and_the_weights_blob_are_read_from_ollamas_own_bodies():
+    server = server_answering({"/api/tags": (200, body("tags.json")), "/api/show": (200, body("show_llava.json"))})
+    described = describe_models(server, ["llama3.2"])
+    assert described["llama3.2"]["digest"] == "a80c4f17acd55265feec403c7aef86be0c25983ab279d83f3bcd3abbcb5b8b72"
+    assert described["llama3.2"]["quantization_level"] == "Q4_K_M"
+    # /api/show names the weights' blob (sha256:… in older versions, sha256-… now): not the manifest's digest.
+    assert described["llama3.2"]["weights"] == "200765e1283640ffbd013184bf496e261032fa75b99498a9613be4e94d63ad52"
+    assert weights_digest("FROM /root/.ollama/models/blobs/sha256-" + "ab" * 32) == "ab" * 32
+
+
+def test_a_version_before_logprobs_is_refused_naming_the_version_needed():
+    version = body("version_0.5.1.json")["version"]
+    with pytest.raises(ServerTooOld, match=r"Ollama 0\.5\.1; .*from version 0\.12\.11 on"):
+        require_logprobs(server_answering({}, version))
+    require_logprobs(server_answering({}, "0.12.11"))
+    require_logprobs(server_answering({}, "0.0.0"))  # a development build: each answer is checked instead
+
+
+def test_a_closed_turn_in_the_rendered_request_picks_the_structured_decision():
+    rendered = {"/api/chat": (200, body("chat_debug_render_closed_turn.json"))}
+    check = preflight(server_answering(rendered), load_run("paper"), STAGE1, {"mistral:7b": {"digest": "d"}},
+                      ["Grade IV splenic laceration."], cache=None).check_of("mistral:7b")
+    assert (check.open_turn, check.decision) == (False, "structured")
+    assert check.rendered_end.endswith('{"answer": "</s>[INST] ')
+
+
+def test_p_yes_is_read_from_logprobs_with_their_bytes():
+    response = body("chat_logprobs.json")
+    assert parse_answer(response, STAGE1) == ("Yes", "")
+    yes, no, undefined = (math.exp(logprob) for logprob in (-0.0513, -3.1204, -5.2371))  # "yes" begins no answer
+    assert p_yes(response["logprobs"], STAGE1.answers) == pytest.approx(yes / (yes + no + undefined))
+
+
+@pytest.mark.parametrize("name, status", [("chat_no_logprobs.json", Status.NO_LOGPROBS),
+                                          ("chat_ended_at_once.json", Status.ENDED)])
+def test_a_first_token_answer_without_logprobs_is_no_answer_and_is_not_cached(name, status, tmp_path):
+    asker = asker_on(server_answering({"/api/chat": (200, body(name))}), tmp_path)
+    answer = asker.ask("r1", "Grade IV splenic laceration with active contrast extravasation.")
+    assert (answer.value, answer.status) == (None, status)
+    assert len(asker.cache) == 0
+
+
+def test_a_prompt_read_in_part_is_cut_and_not_cached(tmp_path):
+    # The documentation's reply read 26 prompt tokens; this prompt has far more words than that.
+    asker = asker_on(server_answering({"/api/chat": (200, body("chat_no_logprobs.json"))}), tmp_path,
+                     task=STAGE1.model_copy(update={"decision": "structured"}))
+    answer = asker.ask("r1", "Grade IV splenic laceration with active contrast extravasation. " * 5)
+    assert answer.status == Status.CUT and "it read 26 tokens of a prompt of at least" in answer.reason
+    assert len(asker.cache) == 0
+
+
+@pytest.mark.parametrize("name", ["load_failure", "load_required_full"])
+def test_a_model_that_cannot_be_loaded_stops_at_once(name, tmp_path):
+    error = ollama.ResponseError(ERRORS[name]["body"]["error"], ERRORS[name]["status"])
+    assert is_load_failure(error) and not _is_transient(error)
+    asker = asker_on(server_answering({"/api/chat": (ERRORS[name]["status"], ERRORS[name]["body"])}), tmp_path)
+    with pytest.raises(ModelNotLoaded, match=r"could not load llama3\.1:70b .*num_gpu"):
+        asker.ask("r1", "Splenic laceration.")
+
+
+@pytest.mark.parametrize("name", ["not_found_chat", "not_found_scheduler", "top_logprobs_range"])
+def test_a_request_refused_mid_run_ends_in_one_line(name, tmp_path):
+    asker = asker_on(server_answering({"/api/chat": (ERRORS[name]["status"], ERRORS[name]["body"])}), tmp_path)
+    with pytest.raises(RequestRefused, match=rf"HTTP {ERRORS[name]['status']}: .*run the same command again"):
+        asker.ask("r1", "Splenic laceration.")
+
+
+def test_an_input_too_long_refusal_is_undefined_and_the_busy_server_is_retried(tmp_path):
+    refused = asker_on(server_answering({"/api/chat": (400, ERRORS["input_too_long"]["body"])}), tmp_path)
+    answer = refused.ask("r1", "Splenic laceration.")
+    assert answer.status == Status.REFUSED and len(refused.cache) == 0
+    busy = ollama.ResponseError(ERRORS["busy"]["body"]["error"], ERRORS["busy"]["status"])
+    assert _is_transient(busy) and not is_load_failure(busy)
+
+
+def test_every_request_asks_ollama_to_refuse_rather_than_cut():
+    assert build_request("m", STAGE1, "Splenic laceration.", OPTIONS)["truncate"] is False
