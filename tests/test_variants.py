@@ -5,6 +5,7 @@ comparison code, not a model. The command-line tests ask the real embedded
 server with a real small model.
 """
 
+import hashlib
 import json
 import sqlite3
 import subprocess
@@ -15,9 +16,10 @@ import pandas as pd
 import pytest
 from sklearn.metrics import f1_score
 
+from analysis.__main__ import main as analysis_main
 from analysis.config import DEMO_DIR
-from analysis.data.io import DataError, read_reports, read_split, read_truth, write_table
-from analysis.data.split import ALL, assign_split, evaluated, make_split
+from analysis.data.io import DataError, read_case_features, read_reports, read_split, read_truth, write_table
+from analysis.data.split import ALL, assign_split, evaluated, extend_split, make_split
 from analysis.data.vocabulary import DEV, TEST
 from analysis.evaluation.thresholds import best_threshold, decide_by_threshold, threshold_table
 from analysis.evaluation.variants import compare_variants
@@ -37,12 +39,64 @@ def demo():
     return truth, read_split(DEMO_DIR / "split.csv")
 
 
+# The split of the first 300 demo reports as first published: its bytes and SHA-256. Extending it
+# only adds rows after DEMO-0300, so the committed split must still begin with exactly these bytes.
+FIRST_SPLIT_BYTES, FIRST_SPLIT_SHA256 = 5620, "e6ebc2967230ba5b465d2c02020d5c851c9d285456c0fde18356e1bcd0aca3f0"
+
+
+def first_split(truth: pd.DataFrame) -> pd.DataFrame:
+    """The split of the core's 300 reports, drawn as it was before the corpus grew."""
+    return make_split(truth.iloc[:300], dev_size=100, seed=20240917)
+
+
 def test_the_committed_split_is_redrawn_byte_for_byte_and_covers_every_report_once(demo, tmp_path):
     truth, split = demo
-    write_table(make_split(truth, dev_size=100, seed=20240917), tmp_path / "split.csv")
+    write_table(extend_split(truth, first_split(truth), seed=20240917), tmp_path / "split.csv")
     assert (tmp_path / "split.csv").read_bytes() == (DEMO_DIR / "split.csv").read_bytes()
     assert sorted(split.report_id) == sorted(truth.report_id)
-    assert split.split.value_counts().to_dict() == {TEST: 200, DEV: 100}
+    assert split.split.value_counts().to_dict() == {TEST: 260, DEV: 130}
+
+
+def test_the_split_command_extends_the_first_split_to_the_committed_one(demo, tmp_path):
+    truth, _ = demo
+    write_table(first_split(truth), tmp_path / "first.csv")
+    assert analysis_main(["split", "--extend", str(tmp_path / "first.csv"), "--out", str(tmp_path / "split.csv")]) == 0
+    assert (tmp_path / "split.csv").read_bytes() == (DEMO_DIR / "split.csv").read_bytes()
+
+
+def test_extending_the_split_keeps_the_first_300_reports_parts(demo):
+    truth, split = demo
+    committed = (DEMO_DIR / "split.csv").read_bytes()
+    assert hashlib.sha256(committed[:FIRST_SPLIT_BYTES]).hexdigest() == FIRST_SPLIT_SHA256
+    first = first_split(truth)
+    assert split.iloc[:300].reset_index(drop=True).equals(first)
+
+
+def test_extending_a_split_draws_parts_only_for_new_reports_with_its_development_share():
+    labels = ["Yes", "No", "No", "Yes", "No", "Undefined"] * 15
+    truth = pd.DataFrame({"report_id": [f"r{i:03d}" for i in range(90)], "extravasation": labels, "locations": ""})
+    # Parts no draw would give (the first 20 in dev, ignoring the labels) must survive as they are.
+    listed = pd.DataFrame({"report_id": truth.report_id[:60], "split": [DEV] * 20 + [TEST] * 40})
+    extended = extend_split(truth, listed, seed=1)
+    assert extended.report_id.tolist() == truth.report_id.tolist()
+    assert extended.iloc[:60].equals(listed)
+    new = extended.iloc[60:].merge(truth)
+    assert (new.split == DEV).sum() == 10  # a third, as in the listed split
+    assert new.groupby("extravasation").split.apply(lambda parts: (parts == DEV).sum()).to_dict() == {"No": 5, "Undefined": 2, "Yes": 3}
+    assert extend_split(truth, extended, seed=2).equals(extended)  # nothing new: nothing drawn
+    with pytest.raises(DataError, match="empty split"):
+        extend_split(truth, listed.iloc[0:0], seed=1)
+
+
+def test_the_extended_split_puts_each_new_category_in_both_parts(demo):
+    _, split = demo
+    features = read_case_features(DEMO_DIR / "case_features.csv").merge(split)
+    new = features[features.report_id > "DEMO-0300"]
+    categories = new.hard_cases.str.split(";")
+    for category in ("urine_or_bladder_contrast", "bile_leak", "enteric_contrast_or_air", "drain_contrast",
+                     "non_blood_with_bleeding", "venous_bleeding", "hedged_addendum"):
+        parts = new.split[[category in names for names in categories]]
+        assert len(parts) >= 6 and set(parts) == {DEV, TEST}, category
 
 
 def test_the_split_keeps_the_labels_proportions_in_both_parts(demo):

@@ -7,7 +7,9 @@ evaluated on all its reports, and the run's manifest says which.
 
 The demo corpus's split (``data/demo/split.csv``) is drawn once, stratified
 by the ground-truth label, and committed; ``make_split`` redraws it byte for
-byte from the same seed.
+byte from the same seed. When the corpus grows, ``extend_split`` draws parts
+for the new reports only: a report once in the development part stays there,
+so prompts and few-shot examples written on it never reach the test part.
 """
 
 import pandas as pd
@@ -29,6 +31,23 @@ def make_split(truth: pd.DataFrame, dev_size: int, seed: int) -> pd.DataFrame:
     split = pd.DataFrame({"report_id": truth.report_id, "split": TEST})
     split.loc[split.report_id.isin(dev), "split"] = DEV
     return split.sort_values("report_id", ignore_index=True)
+
+
+def extend_split(truth: pd.DataFrame, split: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """``split`` with a part for every report of ``truth`` it does not list; the parts it lists stay as they are.
+
+    The new reports are drawn as ``make_split`` draws, stratified by their
+    ground-truth label, with the development share ``split`` already has.
+    """
+    if split.empty:
+        raise DataError("an empty split has no development share to keep")
+    listed = split[["report_id", "split"]]
+    new = truth[~truth.report_id.isin(listed.report_id)]
+    if new.empty:
+        return listed.sort_values("report_id", ignore_index=True)
+    dev_share = (listed.split == DEV).mean()
+    drawn = make_split(new, dev_size=round(dev_share * len(new)), seed=seed)
+    return pd.concat([listed, drawn], ignore_index=True).sort_values("report_id", ignore_index=True)
 
 
 def assign_split(report_ids: pd.Series, split: pd.DataFrame | None) -> pd.Series:

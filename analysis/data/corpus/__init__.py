@@ -4,7 +4,8 @@ The hospital reports are private, so the repository ships synthetic ones, and
 this package owns them: it assembles each report from structured choices (a
 scenario in `scenarios`, injuries in `injuries`, impression statements in
 `statements`, other findings in `findings`, the parts around them in `report`,
-the institutional layout in `templates`; the records in `model`), derives the
+the institutional layout in `templates`; the records in `model`; the
+extravasations that are not blood in `non_blood`), derives the
 ground truth from what each impression statement claims (`truth`; the text is
 never parsed back), and writes reports.csv, ground_truth.csv,
 case_features.csv and the corpus card (`card`). The same seed always gives
@@ -13,7 +14,15 @@ rebuilt without the pipeline's dependencies: of the project it imports only
 `analysis.config` (the default output directory, in `__main__`) and
 `analysis.data.vocabulary` (the labels and sites).
 
-    python -m analysis.data.corpus [--out data/demo] [--n 300] [--seed 20240917]
+A corpus is a core of `n_reports` with the study's label mix, then an
+extension of `n_extension` more (DEMO-0301 onwards in the demo corpus) with
+kinds the core lacks: extravasation that is not blood, venous bleeding,
+addenda that leave the question open. The extension is planned and shuffled
+apart from the core, and each report's own generator depends only on the
+seed and its number, so adding or resizing the extension leaves the core's
+reports byte-identical.
+
+    python -m analysis.data.corpus [--out data/demo] [--n 300] [--extension 90] [--seed 20240917]
 """
 
 import csv
@@ -23,12 +32,13 @@ from pathlib import Path
 
 from analysis.data.corpus.card import corpus_card
 from analysis.data.corpus.model import Case, Draft, Style
-from analysis.data.corpus.scenarios import maybe_add_routine_addendum, scenario_plan
+from analysis.data.corpus.scenarios import EXTENSION_QUOTAS, maybe_add_routine_addendum, scenario_plan
 from analysis.data.corpus.templates import choose_template, render
 from analysis.data.corpus.truth import hard_cases_of, label_of
 from analysis.data.vocabulary import join_locations
 
 DEFAULT_N_REPORTS = 300
+DEFAULT_N_EXTENSION = 90
 DEFAULT_SEED = 20240917
 
 GRADE_FORMATS = ("AAST grade {roman}", "grade {roman}", "AAST grade {arabic}", "grade {arabic}")
@@ -43,12 +53,14 @@ def new_draft(rng) -> Draft:
     return Draft(age=age, sex=sex, style=Style(rng.choice(GRADE_FORMATS), rng.choice(DATE_FORMATS)), exam_time=exam_time)
 
 
-def generate(n_reports: int = DEFAULT_N_REPORTS, seed: int = DEFAULT_SEED) -> list[Case]:
-    """The corpus for a seed; the same seed always gives the same reports."""
-    plan = scenario_plan(n_reports)
-    random.Random(seed).shuffle(plan)
+def generate(n_reports: int = DEFAULT_N_REPORTS, seed: int = DEFAULT_SEED, n_extension: int = DEFAULT_N_EXTENSION) -> list[Case]:
+    """The corpus for a seed: `n_reports` in the core, then `n_extension`; the same arguments always give the same reports."""
+    core = scenario_plan(n_reports)
+    random.Random(seed).shuffle(core)
+    extension = scenario_plan(n_extension, EXTENSION_QUOTAS)
+    random.Random(f"{seed}:extension").shuffle(extension)
     cases = []
-    for number, scenario in enumerate(plan, start=1):
+    for number, scenario in enumerate(core + extension, start=1):
         # One generator per report, seeded by a string (hashed with SHA-512, not
         # Python's salted hash), so each report depends only on the seed and its number.
         rng = random.Random(f"{seed}:{number}")
@@ -67,6 +79,7 @@ def generate(n_reports: int = DEFAULT_N_REPORTS, seed: int = DEFAULT_SEED) -> li
                 template=template.name,
                 hard_cases=hard_cases_of(draft, label, locations),
                 seed=seed,
+                in_extension=number > n_reports,
             )
         )
     return cases

@@ -22,6 +22,7 @@ from analysis.data.corpus.model import (
     VASCULAR_INJURIES,
     VASCULAR_NONE,
     VASCULAR_PSEUDOANEURYSM,
+    VENOUS,
     Injury,
 )
 from analysis.data.corpus.wording import (
@@ -172,17 +173,17 @@ def build_kidney(rng, style, vascular, beyond, variant=""):
 
 
 MESENTERIES = (
-    ("jejunal mesentery", "a jejunal branch of the superior mesenteric artery", "jejunal"),
-    ("ileal mesentery", "an ileal branch of the SMA", "ileal"),
-    ("ileocolic mesentery", "the ileocolic artery", "terminal ileal"),
-    ("transverse mesocolon", "a middle colic artery branch", "transverse colon"),
-    ("sigmoid mesentery", "a sigmoid branch of the inferior mesenteric artery", "sigmoid"),
-    ("root of the small bowel mesentery", "a distal SMA branch", "small bowel"),
+    ("jejunal mesentery", "a jejunal branch of the superior mesenteric artery", "jejunal", "a jejunal branch of the superior mesenteric vein"),
+    ("ileal mesentery", "an ileal branch of the SMA", "ileal", "an ileal branch of the SMV"),
+    ("ileocolic mesentery", "the ileocolic artery", "terminal ileal", "the ileocolic vein"),
+    ("transverse mesocolon", "a middle colic artery branch", "transverse colon", "a middle colic vein branch"),
+    ("sigmoid mesentery", "a sigmoid branch of the inferior mesenteric artery", "sigmoid", "a sigmoid branch of the inferior mesenteric vein"),
+    ("root of the small bowel mesentery", "a distal SMA branch", "small bowel", "a distal SMV branch"),
 )
 
 
 def build_mesentery(rng, style, vascular, beyond, variant=""):
-    region, vessel, bowel = rng.choice(MESENTERIES)
+    region, vessel, bowel, vein = rng.choice(MESENTERIES)
     size = dimensions_cm(rng, 2.0, 8.0)
     description = [
         rng.choice(
@@ -215,6 +216,7 @@ def build_mesentery(rng, style, vascular, beyond, variant=""):
         space=rng.choice(("into the mesenteric hematoma", "into the peritoneal cavity")),
         hemoperitoneum=rng.randint(1, 3),
         hemoperitoneum_where="the interloop spaces",
+        vein=vein,
     )
 
 
@@ -226,10 +228,19 @@ BOWEL_SEGMENTS = (
     ("transverse colon", "a middle colic branch"),
     ("sigmoid colon", "a sigmoid artery branch"),
 )
+# Where rectal contrast, given for penetrating wounds of the flank, back and pelvis, shows a perforation.
+DISTAL_BOWEL_SEGMENTS = (
+    ("rectum", "a superior rectal artery branch", "perirectal fat"),
+    ("sigmoid colon", "a sigmoid artery branch", "sigmoid mesocolon"),
+    ("descending colon", "a left colic artery branch", "left paracolic gutter"),
+)
 
 
 def build_bowel_wall(rng, style, vascular, beyond, variant=""):
-    """`variant` "perforation" makes a full-thickness injury leaking oral contrast."""
+    """`variant` "perforation" makes a full-thickness injury leaking oral contrast; "rectal_perforation"
+    one of the distal colon or rectum leaking rectal contrast."""
+    if variant == "rectal_perforation":
+        return build_distal_bowel_perforation(rng)
     segment, vessel = rng.choice(BOWEL_SEGMENTS)
     if variant == "perforation":
         description = [
@@ -260,6 +271,32 @@ def build_bowel_wall(rng, style, vascular, beyond, variant=""):
         space="into the bowel lumen",
         hemoperitoneum=rng.randint(0, 2),
         hemoperitoneum_where="the right paracolic gutter",
+    )
+
+
+def build_distal_bowel_perforation(rng):
+    segment, vessel, fat = rng.choice(DISTAL_BOWEL_SEGMENTS)
+    description = [
+        rng.choice(
+            (
+                f"Rectally administered contrast extends through a wall defect of the {segment} into the {fat}, along the wound tract.",
+                f"Focal discontinuity of the {segment} wall at the end of the wound tract, with extraluminal rectal contrast and gas in the {fat}.",
+                f"Extraluminal rectal contrast pools in the {fat} adjacent to a thickened, disrupted segment of the {segment}.",
+            )
+        ),
+        f"Stranding and locules of gas in the {fat}.",
+    ]
+    return Injury(
+        site="bowel_wall",
+        location="bowel",
+        section="bowel",
+        name=rng.choice((f"full-thickness penetrating injury of the {segment}", f"perforation of the {segment} from the penetrating wound")),
+        short=f"{segment} injury",
+        description=description,
+        place=f"the wall of the {segment}",
+        vessel=vessel,
+        organ=f"the {segment}",
+        space=f"into the {fat}",
     )
 
 
@@ -383,6 +420,7 @@ def build_psoas(rng, style, vascular, beyond, variant=""):
         organ=f"the {side} {muscle}",
         space="into the retroperitoneal hematoma",
         associated=[("bones", f"Acute fractures of the {side} L{level} and L{level + 1} transverse processes.")],
+        vein=f"a {side} L{level} lumbar vein",
         embolization_target=f"the {side} L{level} lumbar artery",
     )
 
@@ -403,6 +441,7 @@ def build_retroperitoneal_hematoma(rng, style, vascular, beyond, variant=""):
         vessel=f"a {side} lumbar artery",
         organ="the retroperitoneum",
         space="into the retroperitoneal hematoma",
+        vein=f"the {side} ascending lumbar vein",
     )
 
 
@@ -430,6 +469,7 @@ def build_pelvic_fracture(rng, style, vascular, beyond, variant=""):
         organ="the pelvis",
         space="into the extraperitoneal pelvic hematoma",
         associated=[("bones", fracture)],
+        vein=f"the {side} pelvic venous plexus",
         embolization_target=f"the anterior division of the {side} internal iliac artery",
     )
 
@@ -576,6 +616,8 @@ PSEUDOANEURYSM_SITES = (("spleen", 6), ("liver", 4), ("kidney", 3), ("pelvic_fra
 # Fistulas and contained injuries are described in solid organs.
 SOLID_ORGAN_SITES = (("spleen", 2), ("liver", 1), ("kidney", 2))
 EMBOLIZED_SITES = (("spleen", 5), ("liver", 2), ("kidney", 2), ("pelvic_fracture", 2), ("gluteal", 1), ("psoas", 1))
+# Venous bleeding comes mostly from the pelvic venous plexus behind pelvic fractures, then from hepatic and mesenteric veins.
+VENOUS_SITES = (("pelvic_fracture", 6), ("liver", 3), ("mesentery", 2), ("retroperitoneal_hematoma", 2), ("psoas", 1), ("kidney", 1), ("spleen", 1))
 
 
 def make_injury(rng, draft, site, vascular=VASCULAR_NONE, phrasing=PLAIN, variant=""):
@@ -636,6 +678,17 @@ def describe_vascular(rng, injury):
                 (
                     f"{cap(with_article(shape))} contrast blush within {place} on the arterial phase shows extravasation {space} on the portal venous and delayed phases, consistent with active bleeding.",
                     f"Arterial-phase contrast blush within {place} with progressive extravasation on the {later} images.",
+                )
+            )
+        ]
+    if vascular == VASCULAR_ACTIVE and phrasing == VENOUS:
+        venous_attenuation = rng.choice(("", f" (approximately {rng.randint(110, 160)} HU, less dense than the aorta)"))
+        return [
+            rng.choice(
+                (
+                    f"No extravasation on the arterial phase. On the portal venous phase, {with_article(shape)} collection of contrast appears within {place}{venous_attenuation} and {growth} on the delayed images, arising from {injury.vein}.",
+                    f"Contrast extravasation within {place} is first seen on the portal venous phase, without an arterial-phase correlate, and {growth} on the delayed images, consistent with active venous bleeding from {injury.vein}.",
+                    f"Slow extravasation of contrast {space} from the region of {injury.vein}, absent on the arterial phase and accumulating on the delayed images{venous_attenuation}.",
                 )
             )
         ]

@@ -21,8 +21,10 @@ VASCULAR_CONTAINED = "contained"
 VASCULAR_INDETERMINATE = "indeterminate"
 VASCULAR_INJURIES = (VASCULAR_PSEUDOANEURYSM, VASCULAR_AV_FISTULA, VASCULAR_CONTAINED)
 
-# How a bleed or a pseudoaneurysm is worded.
+# How a bleed or a pseudoaneurysm is worded. VENOUS: a bleed from a vein, which
+# shows on the portal venous phase without an arterial-phase correlate.
 PLAIN, POOLING, BLUSH_WITH_WORD, BLUSH_WITHOUT_WORD = "plain", "pooling", "blush_with_word", "blush_without_word"
+VENOUS = "venous"
 
 # Whether the report has a readable impression.
 COMPLETE, TRUNCATED, SEE_FINDINGS, EMPTY = "complete", "truncated", "see_findings", "empty"
@@ -62,6 +64,7 @@ class Case:
     template: str
     hard_cases: tuple[str, ...]
     seed: int  # the corpus seed, so the card can say how to regenerate it
+    in_extension: bool  # drawn from the extension's plan, after the study-sized core
 
 
 @dataclass(frozen=True)
@@ -95,12 +98,15 @@ class Injury:
     hemoperitoneum: int = 0  # index into HEMOPERITONEUM_AMOUNTS
     hemoperitoneum_where: str = ""
     associated: list[tuple[str, str]] = field(default_factory=list)  # (section, sentence) elsewhere
-    vein: str = ""  # vein an arteriovenous fistula fills early; "" where none applies
+    vein: str = ""  # vein an arteriovenous fistula fills early, or a venous bleed comes from; "" where none applies
     embolization_target: str = ""  # what an interventional radiologist would coil; "" if not done
 
 
 @dataclass
 class Addendum:
+    """A note after the signature. One that changes the conclusion (reverses it, or reopens it as
+    equivocal) decides the label by its own claims; a routine one changes nothing."""
+
     text: str
     changes_conclusion: bool
     claims: tuple[Claim, ...] = ()
@@ -137,6 +143,7 @@ class Draft:
     follow_up: bool = False
     oral_contrast: bool = False
     cystogram: bool = False
+    penetrating: bool = False  # a stab or gunshot wound, which the clinical history then names
     impression_state: str = COMPLETE
     addendum: Addendum | None = None
     communicate: bool = False

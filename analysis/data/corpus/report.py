@@ -34,7 +34,7 @@ PENETRATING_REGIONS = {
 
 def clinical_history(rng, draft) -> str:
     first_location = draft.injuries[0].location if draft.injuries else ""
-    if first_location in PENETRATING_REGIONS and rng.random() < 0.12:
+    if draft.penetrating or (first_location in PENETRATING_REGIONS and rng.random() < 0.12):
         long_form, short_form = rng.choice(PENETRATING_MECHANISMS)
     elif draft.age >= 70 and rng.random() < 0.6:
         long_form, short_form = rng.choice(ELDERLY_MECHANISMS)

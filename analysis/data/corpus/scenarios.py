@@ -4,6 +4,11 @@ A scenario fixes what a report is meant to test. It fills the draft with
 injuries and impression statements; the label follows from the claims
 (`truth`). Every scenario ends with `add_supporting_items`, and
 `maybe_add_routine_addendum` may follow any of them.
+
+Two plans share them out. The core (`SCENARIO_QUOTAS`) has the size and label
+mix of the study's hand-labeled set. The extension (`EXTENSION_QUOTAS`) adds
+kinds real reports have and the core lacks: extravasation that is not blood
+(`non_blood`), venous bleeding, and addenda that leave the question open.
 """
 
 import datetime as dt
@@ -17,6 +22,7 @@ from analysis.data.corpus.injuries import (
     INJURY_LOCATION_WEIGHTS,
     PSEUDOANEURYSM_SITES,
     SOLID_ORGAN_SITES,
+    VENOUS_SITES,
     make_injury,
     pick_locations,
     pick_site,
@@ -40,10 +46,20 @@ from analysis.data.corpus.model import (
     VASCULAR_INDETERMINATE,
     VASCULAR_NONE,
     VASCULAR_PSEUDOANEURYSM,
+    VENOUS,
     Addendum,
     Claim,
     Draft,
     Statement,
+)
+from analysis.data.corpus.non_blood import (
+    LEAKS_BESIDE_BLEEDING,
+    leak_air,
+    leak_bile,
+    leak_bladder,
+    leak_enteric,
+    leak_through_drain,
+    leak_urine,
 )
 from analysis.data.corpus.statements import (
     say_active,
@@ -55,7 +71,7 @@ from analysis.data.corpus.statements import (
     say_post_embolization,
     say_vascular_injury,
 )
-from analysis.data.corpus.wording import active_phrase, cap, length_cm, weighted, with_article
+from analysis.data.corpus.wording import active_phrase, cap, focus_size, length_cm, weighted, with_article
 
 
 def add_supporting_items(rng, draft, negate=False):
@@ -439,9 +455,131 @@ def scenario_empty_impression(rng, draft):
     unreadable_impression(rng, draft, EMPTY)
 
 
+def non_blood_only(rng, draft, leak):
+    """A report whose only extravasation is not blood."""
+    draft.impression.append(leak(rng, draft))
+    add_supporting_items(rng, draft, negate=rng.random() < 0.5)
+
+
+def scenario_urine_leak(rng, draft):
+    non_blood_only(rng, draft, leak_urine)
+
+
+def scenario_bladder_contrast(rng, draft):
+    non_blood_only(rng, draft, leak_bladder)
+
+
+def scenario_bile_leak(rng, draft):
+    non_blood_only(rng, draft, leak_bile)
+
+
+def scenario_enteric_contrast(rng, draft):
+    non_blood_only(rng, draft, leak_enteric)
+
+
+def scenario_extraluminal_air(rng, draft):
+    non_blood_only(rng, draft, leak_air)
+
+
+def scenario_drain_contrast(rng, draft):
+    non_blood_only(rng, draft, leak_through_drain)
+
+
+def scenario_non_blood_with_bleed(rng, draft):
+    """A non-blood leak and, at another location, genuine active bleeding: Yes, at the bleeding location only."""
+    draft.features.add("non_blood_with_bleeding")
+    leak = rng.choice(LEAKS_BESIDE_BLEEDING)(rng, draft)
+    leaking_locations = tuple(injury.location for injury in draft.injuries)
+    location = pick_locations(rng, BLEEDING_LOCATION_WEIGHTS, 1, exclude=leaking_locations)[0]
+    bleeding = make_injury(rng, draft, pick_site(rng, location), VASCULAR_ACTIVE)
+    draft.injuries.append(bleeding)
+    statements = [say_active(rng, bleeding), leak]
+    if rng.random() < 0.3:
+        statements.reverse()
+    draft.impression.extend(statements)
+    add_supporting_items(rng, draft)
+
+
+def venous_bleed(rng, draft):
+    """An injury bleeding from a vein: on the portal venous phase, with no arterial-phase source."""
+    draft.features.add("venous_bleeding")
+    return make_injury(rng, draft, weighted(rng, VENOUS_SITES), VASCULAR_ACTIVE, VENOUS)
+
+
+def scenario_venous_bleed(rng, draft):
+    injury = venous_bleed(rng, draft)
+    draft.injuries.append(injury)
+    draft.impression.append(say_active(rng, injury))
+    if rng.random() < 0.3:
+        other_location = pick_locations(rng, INJURY_LOCATION_WEIGHTS, 1, exclude=(injury.location,))[0]
+        other = make_injury(rng, draft, pick_site(rng, other_location))
+        draft.injuries.append(other)
+        draft.impression.append(say_injury(rng, other, negate=rng.random() < 0.5))
+    add_supporting_items(rng, draft)
+
+
+def scenario_venous_and_arterial_bleed(rng, draft):
+    """Venous bleeding at one location and arterial bleeding at another: both are active extravasation."""
+    venous = venous_bleed(rng, draft)
+    arterial_location = pick_locations(rng, BLEEDING_LOCATION_WEIGHTS, 1, exclude=(venous.location,))[0]
+    arterial = make_injury(rng, draft, pick_site(rng, arterial_location), VASCULAR_ACTIVE)
+    draft.injuries.extend([arterial, venous])
+    if rng.random() < 0.4:
+        text = rng.choice(
+            (
+                f"Active arterial extravasation from {arterial.vessel} ({arterial.short}) and active venous extravasation from {venous.vein} ({venous.short}).",
+                f"Two sites of active bleeding: arterial, within {arterial.place}, and venous, within {venous.place}.",
+            )
+        )
+        draft.impression.append(Statement(text, (Claim(ACTIVE, (arterial.location, venous.location)),)))
+        draft.impression.extend(say_injury(rng, injury) for injury in (arterial, venous))
+    else:
+        draft.impression.extend(say_active(rng, injury) for injury in (arterial, venous))
+    add_supporting_items(rng, draft)
+
+
+def hedged_addendum_text(rng, injury, after_bleed: bool) -> str:
+    """An addendum that leaves active extravasation open: it neither asserts nor excludes it."""
+    place, vessel = injury.place, injury.vessel
+    if after_bleed:
+        return rng.choice(
+            (
+                f"On review with the attending radiologist, the focus within {place} reported above as active bleeding changes little on the delayed images and may instead represent a pseudoaneurysm. Active extravasation cannot be excluded; CTA is recommended to clarify.",
+                f"Correction: the hyperdensity within {place} is suspicious for, but not diagnostic of, active extravasation; motion on the delayed phase limits assessment. The impression should read: {injury.name} with possible active extravasation. Recommend CTA to exclude active bleeding.",
+                f"The focus of active bleeding reported from {vessel} is equivocal on re-review, because of streak artifact from the arms on the delayed images. Active bleeding is neither confirmed nor excluded; recommend repeat CTA to exclude active extravasation.",
+            )
+        )
+    return rng.choice(
+        (
+            f"On review of the delayed images, {with_article(focus_size(rng))} hyperdense focus within {place} is suspicious for, but not diagnostic of, active extravasation. Recommend CTA of the abdomen and pelvis to exclude active bleeding.",
+            f"Re-review with the attending radiologist: a subtle blush within {place} on the arterial phase, not described in the original report, may represent active extravasation versus a small pseudoaneurysm. Active extravasation cannot be excluded.",
+            f"Further review of the arterial phase shows a punctate hyperattenuating focus adjacent to {vessel}. A small amount of active extravasation cannot be excluded; recommend repeat CTA to exclude active hemorrhage.",
+            f"Additional images reviewed: a tiny focus of contrast within {place} shows questionable growth on the delayed phase. It is indeterminate and could reflect early active extravasation; short-interval CTA is recommended to exclude ongoing bleeding.",
+        )
+    )
+
+
+def scenario_hedged_addendum(rng, draft):
+    """An addendum reopens the impression's answer, Yes or No, as equivocal: Undefined."""
+    draft.features |= {"hedged", "hedged_addendum"}
+    after_bleed = rng.random() < 0.35
+    injury = make_injury(rng, draft, pick_site(rng, weighted(rng, BLEEDING_LOCATION_WEIGHTS)), VASCULAR_ACTIVE if after_bleed else VASCULAR_NONE)
+    draft.injuries.append(injury)
+    if after_bleed:
+        draft.impression.append(say_active(rng, injury))
+        add_supporting_items(rng, draft)
+    else:
+        negate_injury = rng.random() < 0.5
+        draft.impression.append(say_injury(rng, injury, negate=negate_injury))
+        add_supporting_items(rng, draft, negate=not negate_injury and rng.random() < 0.5)
+    draft.addendum = Addendum(hedged_addendum_text(rng, injury, after_bleed), changes_conclusion=True, claims=(Claim(HEDGED),))
+
+
+Scenario = Callable[[random.Random, Draft], None]
+
 # Number of reports of each scenario in a 300-report corpus; other sizes scale.
 # 123 Yes (41%), 13 Undefined (4.3%), 164 No, as in the study's hand-labeled set.
-SCENARIO_QUOTAS: tuple[tuple[Callable[[random.Random, Draft], None], int], ...] = (
+SCENARIO_QUOTAS: tuple[tuple[Scenario, int], ...] = (
     (scenario_single_bleed, 55),
     (scenario_multi_site, 20),
     (scenario_multi_injury_single_bleed, 12),
@@ -465,17 +603,31 @@ SCENARIO_QUOTAS: tuple[tuple[Callable[[random.Random, Draft], None], int], ...] 
     (scenario_post_embolization_no_bleed, 8),
     (scenario_addendum_to_no, 5),
 )
+# Number of reports of each scenario in a 90-report extension; other sizes scale.
+# 49 No (non-blood only), 29 Yes (venous, or non-blood beside a bleed), 12 Undefined (hedged addenda).
+EXTENSION_QUOTAS: tuple[tuple[Scenario, int], ...] = (
+    (scenario_urine_leak, 7),
+    (scenario_bladder_contrast, 7),
+    (scenario_bile_leak, 11),
+    (scenario_enteric_contrast, 10),
+    (scenario_extraluminal_air, 8),
+    (scenario_drain_contrast, 6),
+    (scenario_non_blood_with_bleed, 10),
+    (scenario_venous_bleed, 14),
+    (scenario_venous_and_arterial_bleed, 5),
+    (scenario_hedged_addendum, 12),
+)
 
 
-def scenario_plan(n_reports: int) -> list[Callable[[random.Random, Draft], None]]:
+def scenario_plan(n_reports: int, quotas: tuple[tuple[Scenario, int], ...] = SCENARIO_QUOTAS) -> list[Scenario]:
     """Scale the quotas to `n_reports` by largest remainders (ties to the earlier scenario)."""
-    total = sum(quota for _, quota in SCENARIO_QUOTAS)
-    exact = [quota * n_reports / total for _, quota in SCENARIO_QUOTAS]
+    total = sum(quota for _, quota in quotas)
+    exact = [quota * n_reports / total for _, quota in quotas]
     counts = [int(share) for share in exact]
     by_remainder = sorted(range(len(exact)), key=lambda index: (counts[index] - exact[index], index))
     for index in by_remainder[: n_reports - sum(counts)]:
         counts[index] += 1
-    return [scenario for (scenario, _), count in zip(SCENARIO_QUOTAS, counts) for _ in range(count)]
+    return [scenario for (scenario, _), count in zip(quotas, counts) for _ in range(count)]
 
 
 ROUTINE_ADDENDA = (

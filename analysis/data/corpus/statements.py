@@ -15,6 +15,7 @@ from analysis.data.corpus.model import (
     POOLING,
     VASCULAR_AV_FISTULA,
     VASCULAR_CONTAINED,
+    VENOUS,
     Claim,
     Statement,
 )
@@ -43,6 +44,14 @@ NEGATION_SENTENCES = (
     "No contrast extravasation to suggest active hemorrhage.",
     "Without evidence of active contrast extravasation.",
     "No active extravasation or pseudoaneurysm.",
+)
+# Venous bleeding is controlled by packing or a pelvic binder more often than by embolization.
+VENOUS_MANAGEMENT = (
+    "",
+    "",
+    " No arterial source for embolization is identified.",
+    " Venous bleeding of this kind is usually controlled by packing rather than embolization.",
+    " Clinical correlation with hemodynamic status is advised.",
 )
 URGENCY = (
     "",
@@ -105,6 +114,19 @@ def say_active(rng, injury, prefix="") -> Statement:
                 f"{name} with enlarging contrast pooling on portal venous and delayed phases, in keeping with active arterial bleeding.",
             )
         )
+    elif injury.phrasing == VENOUS:
+        # Active venous bleeding is active extravasation; "no arterial extravasation" beside it negates only its source.
+        vein = injury.vein
+        text = rng.choice(
+            (
+                f"{name} with active venous extravasation from {vein}.",
+                f"{name} with active extravasation on the portal venous and delayed phases only, compatible with venous bleeding from {vein}.",
+                f"{name}. Active venous hemorrhage {injury.space}, without arterial extravasation.",
+                f"Active venous bleeding from {vein} {injury.space}, without arterial-phase extravasation; {injury.name}.",
+                f"{name}; contrast extravasation that appears on the venous phase and enlarges on delayed images, consistent with active venous hemorrhage.",
+                f"{name} with venous-phase contrast extravasation {injury.space}, in keeping with active venous rather than arterial bleeding.",
+            )
+        ) + rng.choice(VENOUS_MANAGEMENT)
     elif prefix:
         text = rng.choice(
             (
