@@ -11,8 +11,8 @@ SHORT_COLUMNS = ["report_id", "model", "extravasation", "locations", "p_yes", "r
 def labels_frame(rows, columns=SHORT_COLUMNS) -> pd.DataFrame:
     """``rows`` of ``columns``, optionally followed by a status, completed to ``LABEL_COLUMNS``.
 
-    Without a status a label is ``answered``; response keys are empty, and the
-    sites' status is ``answered`` where a row names sites.
+    Without a status a label is ``answered``; response keys are empty, the
+    sites' status is ``answered`` where a row names sites, and no site has a probability.
     """
     rows = [tuple(row) + (Status.ANSWERED,) * (len(columns) + 1 - len(row)) for row in rows]
     frame = pd.DataFrame(rows, columns=[*columns, "status"])
@@ -21,4 +21,4 @@ def labels_frame(rows, columns=SHORT_COLUMNS) -> pd.DataFrame:
     for name, value in defaults.items():
         if name not in frame:
             frame[name] = value
-    return frame[LABEL_COLUMNS]
+    return frame.reindex(columns=LABEL_COLUMNS)  # site probabilities: none

@@ -1,40 +1,86 @@
 """Everything measured of a run's labels, one function per stage: what notebooks 04 and 05 and
 ``python -m analysis evaluate`` compute, written by ``analysis.reporting.tables``.
+
+Every table scores the reports whose ground truth is Yes or No
+(``analysis.evaluation.scoring``); Table 1A is also given with an Undefined
+truth counted as a negative (the sensitivity analysis), and the reports left
+out are listed.
 """
 
 from dataclasses import dataclass
 
 import pandas as pd
 
-from analysis.evaluation.comparisons import agreement_table, mcnemar_table, paired_differences
-from analysis.evaluation.metrics import table1a, table1b
-from analysis.evaluation.thresholds import threshold_table
-from analysis.specs import Bootstrap
+from analysis.data.vocabulary import BASELINE, COMBINATION, TEST, UNDEFINED
+from analysis.evaluation.calibration import calibration_table
+from analysis.evaluation.categories import by_category
+from analysis.evaluation.comparisons import agreement_table, cohen_table, mcnemar_table, paired_differences
+from analysis.evaluation.metrics import confusion_tables, table1a, table1b
+from analysis.evaluation.scoring import AS_NEGATIVE
+from analysis.evaluation.thresholds import site_threshold_table, threshold_table
+from analysis.specs import Run, rules_developed_on
 
 
 @dataclass
 class Stage1Evaluation:
-    table1a: pd.DataFrame  # metrics of every model, the ensemble and the rules, with intervals
+    table1a: pd.DataFrame  # every label set on the scored reports, with intervals
+    sensitivity: pd.DataFrame  # the same with an Undefined truth counted as a negative
+    undefined_truth: pd.DataFrame  # the reports left out of the primary analysis
+    confusion: pd.DataFrame  # truth × answer, three-way, per label set
     differences: pd.DataFrame  # paired differences between each pair
-    mcnemar: pd.DataFrame  # McNemar's test between each pair
+    mcnemar: pd.DataFrame  # McNemar's test between each pair, Holm-adjusted
     agreement: pd.DataFrame  # Fleiss' κ of the models that vote
+    cohen: pd.DataFrame  # Cohen's κ of each label set against the truth
+    calibration: pd.DataFrame  # Brier score, calibration intercept and slope of p_yes
     thresholds: pd.DataFrame  # a p_yes cut from the development reports, measured on the evaluated ones
+    by_category: pd.DataFrame  # accuracy and F1 by kind of report (empty without case features)
+    by_category_dev: pd.DataFrame  # the same on the development reports, where a prompt or rule may be aimed
+    notes: dict[str, str]  # what a reader must know of a label set's figures
 
 
-def evaluate_stage1(labels: pd.DataFrame, truth: pd.DataFrame, truth_dev: pd.DataFrame,
-                    bootstrap: Bootstrap) -> Stage1Evaluation:
-    """Table 1A and the comparisons on the reports of ``truth``; the ``p_yes`` cut chosen on ``truth_dev``
-    (no cut when it is empty)."""
-    settings = (bootstrap.resamples, bootstrap.seed, bootstrap.confidence)
+def label_set_notes(run: Run) -> dict[str, str]:
+    """Notes that stand beside a label set's figures: the rules' when they were written reading the test split,
+    and so the combination's, which reads the rules' ConText."""
+    if run.baseline and TEST in rules_developed_on(run.baseline):
+        note = "rules written while reading the whole demo corpus, test split included: training-set performance"
+        return {BASELINE: note, **({COMBINATION: f"vetoes from the {note}"} if run.combination else {})}
+    return {}
+
+
+def evaluate_stage1(labels: pd.DataFrame, truth: pd.DataFrame, truth_dev: pd.DataFrame, run: Run,
+                    features: pd.DataFrame | None = None) -> Stage1Evaluation:
+    """Table 1A and everything beside it on the reports of ``truth``; the ``p_yes`` cut chosen on
+    ``truth_dev`` (none when it is empty); accuracy by kind of report when ``features`` are given."""
+    bootstrap, notes = run.bootstrap, label_set_notes(run)
     return Stage1Evaluation(
-        table1a=table1a(labels, truth, *settings),
-        differences=paired_differences(labels, truth, *settings),
-        mcnemar=mcnemar_table(labels, truth),
-        agreement=agreement_table(labels),
+        table1a=table1a(labels, truth, bootstrap),
+        sensitivity=table1a(labels, truth, bootstrap, undefined_truth=AS_NEGATIVE),
+        undefined_truth=truth[truth.extravasation == UNDEFINED][["report_id"]],
+        confusion=confusion_tables(labels, truth),
+        differences=paired_differences(labels, truth, bootstrap, notes=notes),
+        mcnemar=mcnemar_table(labels, truth, notes=notes),
+        agreement=agreement_table(labels, truth, bootstrap),
+        cohen=cohen_table(labels, truth, bootstrap),
+        calibration=calibration_table(labels, truth, bootstrap.confidence),
         thresholds=threshold_table(labels, truth_dev, truth, bootstrap),
+        by_category=by_category(labels, truth, features, bootstrap.confidence) if features is not None else pd.DataFrame(),
+        by_category_dev=(by_category(labels, truth_dev, features, bootstrap.confidence)
+                         if features is not None and len(truth_dev) else pd.DataFrame()),
+        notes=notes,
     )
 
 
-def evaluate_stage2(labels: pd.DataFrame, truth: pd.DataFrame, bootstrap: Bootstrap) -> pd.DataFrame:
-    """Table 1B on the reports of ``truth``."""
-    return table1b(labels, truth, bootstrap.resamples, bootstrap.seed, bootstrap.confidence)
+@dataclass
+class Stage2Evaluation:
+    table1b: pd.DataFrame  # F1 (and AUC, where sites have probabilities) per site, in both designs
+    site_thresholds: pd.DataFrame  # per-site cuts from the development reports, measured on the evaluated ones
+
+
+def evaluate_stage2(labels: pd.DataFrame, truth: pd.DataFrame, truth_dev: pd.DataFrame, run: Run) -> Stage2Evaluation:
+    """Table 1B on the reports of ``truth``, in both designs, through the run's gate model; where the sites have
+    probabilities, a cut per site chosen on ``truth_dev`` (none when it is empty)."""
+    gate = run.localization.gate
+    return Stage2Evaluation(
+        table1b=table1b(labels, truth, gate, run.bootstrap, run.localization.cut),
+        site_thresholds=site_threshold_table(labels, truth_dev, truth, gate, run.bootstrap),
+    )

@@ -1,110 +1,138 @@
 """Tables 1A and 1B against the ground truth, as the labeling guideline defines them.
 
 Table 1A (stage 1): ``Yes`` is the positive class; ``No``, ``Undefined`` and
-invalid answers are negative. The counts of ``Undefined`` and invalid answers
-are reported beside the metrics so that a reader sees what the negatives hide.
-Point estimates come from scikit-learn; intervals from the paired percentile
-bootstrap over reports of ``analysis.evaluation.bootstrap``.
+invalid answers are negative, and their counts stand beside the metrics so
+that a reader sees what the negatives hide. The scored reports follow
+``analysis.evaluation.scoring``: those whose truth is Yes or No (the primary
+analysis), or every report with an Undefined truth as a negative (the
+sensitivity analysis). Proportions (precision, recall, specificity, NPV,
+accuracy, prevalence) carry Clopper–Pearson intervals; F1 and the ROC AUC of
+``p_yes`` carry BCa bootstrap intervals (``analysis.evaluation.intervals``).
+A value whose denominator is 0 is NaN ("n/a"), never 0.
 
-Table 1B (stage 2): per location, a one-vs-rest F1 over the reports whose
-ground truth is ``Yes``. A model's sites for a report are its ``locations``
-cell; an empty cell (the model was not asked, or named no site) predicts no
-site, so a true site there is a false negative.
+Table 1B (stage 2), per site one-vs-rest F1, in two designs (``DESIGNS``):
 
-Both tables record their bootstrap settings in ``table.attrs["bootstrap"]``
-for the writers of ``analysis.reporting.tables``.
+- *stage 2 alone*: the scored reports the gate model called Yes and whose
+  truth is Yes: what the sites are worth once a bleed is found (the study's
+  "stage 2 on the reports the gate called Yes");
+- *end to end*: every scored report; a site counts as predicted only where
+  the gate model said Yes and the model named it, and a report whose truth
+  is No has no true site.
+
+Every label set goes through the same gate, the rule-based baseline too
+(its own sites, kept where the gate said Yes); the baseline on its own Yes
+calls (``RULES_UNGATED``) is shown apart. Where the sites were asked one at a
+time, each site's probability (``p_<site>``) also gives its ROC AUC over the
+design's reports (0 where the gate did not say Yes), and the ensemble
+appears twice: its majority of the models' sites, and the sites whose mean
+probability reaches the cut (``ENSEMBLE_MEAN``). Every table records its
+settings and rule in ``table.attrs`` for the writers of
+``analysis.reporting.tables``.
 """
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import (
-    accuracy_score,
-    confusion_matrix,
-    precision_recall_fscore_support,
-    roc_auc_score,
-)
 
 from analysis.data.io import DataError
-from analysis.data.vocabulary import LOCATIONS, Status, split_locations
-from analysis.evaluation.bootstrap import (
-    BINARY_METRICS,
-    DEFAULT_BOOTSTRAP,
-    bootstrap_auc,
-    bootstrap_binary,
-    percentile_interval,
+from analysis.data.vocabulary import (
+    BASELINE,
+    ENSEMBLE,
+    LABELS,
+    LOCATIONS,
+    SITE_SCORE_COLUMNS,
+    UNDEFINED,
+    Status,
+    split_locations,
 )
-from analysis.evaluation.scoring import is_positive, paired_labels
+from analysis.evaluation.bootstrap import auc_statistic
+from analysis.evaluation.intervals import Interval, bootstrap_interval, exact_proportion, f1_interval
+from analysis.evaluation.scoring import LEFT_OUT, is_positive, paired_labels, scored_truth
+from analysis.specs import Bootstrap
 
-INTERVAL_COLUMNS = [f"{metric}_{bound}" for metric in BINARY_METRICS for bound in ("lo", "hi")]
-TABLE1A_COLUMNS = [
-    "model", "precision", "recall", "f1", "accuracy", "n", "n_undefined", "n_invalid", "tp", "fp", "fn", "tn",
-    *INTERVAL_COLUMNS, "auc", "auc_lo", "auc_hi", "n_scored",
-]
-TABLE1B_COLUMNS = ["location", "model", "f1", "f1_lo", "f1_hi", "n", "precision", "recall", "support", "predicted"]
+DEFAULT_BOOTSTRAP = Bootstrap()  # the run file's defaults, for callers that pass none
+PROPORTIONS = ("precision", "recall", "specificity", "npv", "accuracy")  # Clopper–Pearson
+RESAMPLED = ("f1", "auc")  # BCa bootstrap
+STAGE2_ALONE, END_TO_END = "stage 2 alone", "end to end"
+DESIGNS = (STAGE2_ALONE, END_TO_END)
+RULES_UNGATED = "rules, ungated"  # the baseline's sites on its own Yes calls, beside the gated designs
+ENSEMBLE_MEAN = "ensemble · mean p"  # the sites whose mean probability over the models reaches the cut
+SITE_CUT = 0.5  # a site is named where its probability reaches this
 
 
-def binary_metrics(predicted, truth) -> dict:
-    """Metrics of two aligned sequences of answers."""
-    y_pred = is_positive(predicted)
-    y_true = is_positive(truth)
-    precision, recall, f1, _ = precision_recall_fscore_support(
-        y_true, y_pred, average="binary", pos_label=True, zero_division=0
-    )
-    tn, fp, fn, tp = confusion_matrix(y_true, y_pred, labels=[False, True]).ravel()
-    return {
-        "precision": precision, "recall": recall, "f1": f1, "accuracy": accuracy_score(y_true, y_pred),
-        "n": len(y_true), "tp": int(tp), "fp": int(fp), "fn": int(fn), "tn": int(tn),
-    }
+def _with_interval(name: str, value: float, interval: Interval) -> dict:
+    return {name: value, f"{name}_lo": interval.low, f"{name}_hi": interval.high, f"{name}_method": interval.method}
+
+
+def counts(predicted, actual) -> dict[str, int]:
+    """tp, fp, fn and tn of two aligned boolean sequences."""
+    predicted, actual = np.asarray(predicted, dtype=bool), np.asarray(actual, dtype=bool)
+    return {"tp": int(np.sum(predicted & actual)), "fp": int(np.sum(predicted & ~actual)),
+            "fn": int(np.sum(~predicted & actual)), "tn": int(np.sum(~predicted & ~actual))}
+
+
+def binary_metrics(predicted, actual, bootstrap: Bootstrap = DEFAULT_BOOTSTRAP) -> dict:
+    """Every metric of Table 1A for two aligned boolean sequences, each with its interval and method."""
+    c = counts(predicted, actual)
+    tp, fp, fn, tn = c["tp"], c["fp"], c["fn"], c["tn"]
+    confidence, row = bootstrap.confidence, dict(c)
+    for name, (k, n) in {"precision": (tp, tp + fp), "recall": (tp, tp + fn), "specificity": (tn, tn + fp),
+                         "npv": (tn, tn + fn), "accuracy": (tp + tn, tp + fp + fn + tn),
+                         "prevalence": (tp + fn, tp + fp + fn + tn)}.items():
+        row |= _with_interval(name, *exact_proportion(k, n, confidence))
+    row |= _with_interval("f1", *f1_interval(np.asarray(predicted, bool), np.asarray(actual, bool), bootstrap))
+    return row
 
 
 def roc_auc(scores: np.ndarray, actual: np.ndarray) -> float:
-    """ROC AUC of the scores against the truth over the reports that have a score (NaN = none).
+    """ROC AUC of the scores against the truth over the reports that have a score (NaN = none); NaN when those
+    reports hold one class only (or there are none): the AUC is undefined there."""
+    return float(auc_statistic(scores, actual)(np.ones((1, len(actual))))[0])
 
-    NaN when the scored reports hold one class only (or there are none):
-    the AUC is undefined there.
+
+def table1a(labels: pd.DataFrame, truth: pd.DataFrame, bootstrap: Bootstrap = DEFAULT_BOOTSTRAP,
+            undefined_truth: str = LEFT_OUT) -> pd.DataFrame:
+    """One row per label set (in the order of ``labels``): every metric over the scored reports of ``truth``.
+
+    ``n`` is the number of scored reports, ``n_truth_undefined`` the reports
+    whose truth is Undefined (left out, or counted negative: ``undefined_truth``).
+    ``auc`` is the ROC AUC of ``p_yes`` over the ``n_auc`` scored reports
+    that have one; compare ``n_auc`` with ``n`` before reading it.
     """
-    scored = ~np.isnan(scores)
-    if len(np.unique(actual[scored])) < 2:
-        return float("nan")
-    return float(roc_auc_score(actual[scored], scores[scored]))
-
-
-def table1a(
-    labels: pd.DataFrame, truth: pd.DataFrame,
-    resamples: int = DEFAULT_BOOTSTRAP.resamples, seed: int = DEFAULT_BOOTSTRAP.seed, confidence: float = DEFAULT_BOOTSTRAP.confidence,
-) -> pd.DataFrame:
-    """One row per model (in the order of ``labels``): metrics over every report with ground truth.
-
-    ``auc`` is the ROC AUC of ``p_yes`` against truth == Yes over the
-    ``n_scored`` reports that have a ``p_yes`` (a report skipped without a
-    model call, or an answer without log-probabilities, has none); it is NaN
-    when those reports hold one class only. Compare ``n_scored`` with ``n``
-    before reading it: it describes the scored reports, not all of them.
-    """
-    if truth.empty:
-        raise DataError("no reports with ground truth: Table 1A is undefined")
-    by_model = paired_labels(labels, truth)
-    actual = is_positive(truth.extravasation)
-    predicted = np.column_stack([is_positive(answers.extravasation) for answers in by_model.values()])
-    scores = np.column_stack([pd.to_numeric(answers.p_yes, errors="coerce").to_numpy(dtype=float) for answers in by_model.values()])
-    replicates = bootstrap_binary(predicted, actual, resamples, seed)
-    intervals = {metric: percentile_interval(replicates[metric], confidence) for metric in BINARY_METRICS}
-    auc_lower, auc_upper = percentile_interval(bootstrap_auc(scores, actual, resamples, seed), confidence)
+    scored = scored_truth(truth, undefined_truth)
+    if scored.empty:
+        raise DataError("no scored report (ground truth Yes or No): Table 1A is undefined")
+    actual = is_positive(scored.extravasation)
     rows = []
-    for column, (model, answers) in enumerate(by_model.items()):
+    for model, answers in paired_labels(labels, scored).items():
+        scores = pd.to_numeric(answers.p_yes, errors="coerce").to_numpy(dtype=float)
         rows.append({
             "model": model,
-            **binary_metrics(answers.extravasation.to_numpy(), truth.extravasation.to_numpy()),
-            "n_undefined": int((answers.extravasation == "Undefined").sum()),
+            **binary_metrics(is_positive(answers.extravasation), actual, bootstrap),
+            **_with_interval("auc", *bootstrap_interval(auc_statistic(scores, actual), len(actual), bootstrap)),
+            "n": len(scored), "n_truth_undefined": int((truth.extravasation == UNDEFINED).sum()),
+            "n_undefined": int((answers.extravasation == UNDEFINED).sum()),
             "n_invalid": int((answers.status == Status.INVALID).sum()),
-            **{f"{metric}_lo": intervals[metric][0][column] for metric in BINARY_METRICS},
-            **{f"{metric}_hi": intervals[metric][1][column] for metric in BINARY_METRICS},
-            "auc": roc_auc(scores[:, column], actual), "auc_lo": auc_lower[column], "auc_hi": auc_upper[column],
-            "n_scored": int((~np.isnan(scores[:, column])).sum()),
+            "n_auc": int((~np.isnan(scores)).sum()),
         })
-    table = pd.DataFrame(rows, columns=TABLE1A_COLUMNS)
-    table.attrs["bootstrap"] = {"resamples": resamples, "seed": seed, "confidence": confidence}
+    table = pd.DataFrame(rows)
+    # The metrics first, each with its interval, then the counts behind them.
+    counted = ["n", "n_truth_undefined", "n_undefined", "n_invalid", "n_auc", "tp", "fp", "fn", "tn"]
+    table = table[["model", *[c for c in table.columns if c not in counted and c != "model"], *counted]]
+    table.attrs |= {"bootstrap": bootstrap.model_dump(), "undefined_truth": undefined_truth}
     return table
+
+
+def confusion_tables(labels: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    """Truth × answer counts (Yes/No/Undefined each way) per label set, over every report with ground truth:
+    long, one row per label set, truth and answer."""
+    rows = []
+    for model, answers in paired_labels(labels, truth).items():
+        said = answers.extravasation.to_numpy()
+        for truth_label in LABELS:
+            for answer in LABELS:
+                rows.append({"model": model, "truth": truth_label, "answer": answer,
+                             "reports": int(np.sum((truth.extravasation.to_numpy() == truth_label) & (said == answer)))})
+    return pd.DataFrame(rows)
 
 
 def location_matrix(cells) -> np.ndarray:
@@ -116,41 +144,70 @@ def location_matrix(cells) -> np.ndarray:
     return np.array([[location in row for location in LOCATIONS] for row in sites], dtype=bool).reshape(len(sites), len(LOCATIONS))
 
 
-def table1b(
-    labels: pd.DataFrame, truth: pd.DataFrame,
-    resamples: int = DEFAULT_BOOTSTRAP.resamples, seed: int = DEFAULT_BOOTSTRAP.seed, confidence: float = DEFAULT_BOOTSTRAP.confidence,
-) -> pd.DataFrame:
-    """One row per location (canonical order) and model (order of ``labels``): F1 over the reports whose truth is Yes.
+def gate_counts(labels: pd.DataFrame, truth: pd.DataFrame, gate: str) -> dict[str, int]:
+    """What the gate model did on the scored reports: called Yes, of which truly Yes (hits) or No (over-calls),
+    and true Yes reports it did not call Yes (misses)."""
+    scored = scored_truth(truth)
+    said_yes = is_positive(paired_labels(labels[labels.model == gate], scored)[gate].extravasation)
+    truly_yes = is_positive(scored.extravasation)
+    return {"scored": len(scored), "gated": int(said_yes.sum()), "hits": int((said_yes & truly_yes).sum()),
+            "over_calls": int((said_yes & ~truly_yes).sum()), "misses": int((~said_yes & truly_yes).sum())}
 
-    ``n`` is that number of reports, ``support`` how many of them truly have
-    the location, ``predicted`` how many the model names it for. Precision,
-    recall and F1 follow scikit-learn with ``zero_division=0``: a location
-    nobody has and nobody names scores 0, so read F1 beside ``support``.
-    The bootstrap resamples the same reports for every model and location.
-    Without any report whose truth is Yes every metric is NaN.
-    """
-    positives = truth[is_positive(truth.extravasation)]
-    by_model = paired_labels(labels, positives)
-    models = list(by_model)
-    actual = location_matrix(positives.locations)
-    predicted = [location_matrix(answers.locations) for answers in by_model.values()]
-    # Model-major flat layout: entry m * len(LOCATIONS) + l is model m, location l.
-    if len(positives):
-        per_model = [precision_recall_fscore_support(actual, sites, average=None, zero_division=0)[:3] for sites in predicted]
-        precision, recall, f1 = (np.concatenate(values) for values in zip(*per_model))
-        replicates = bootstrap_binary(np.hstack(predicted), np.tile(actual, len(models)), resamples, seed)["f1"]
-        f1_lower, f1_upper = percentile_interval(replicates, confidence)
-    else:
-        precision = recall = f1 = f1_lower = f1_upper = np.full(len(models) * len(LOCATIONS), np.nan)
+
+def site_scores(answers: pd.DataFrame) -> np.ndarray | None:
+    """Reports × ``LOCATIONS`` site probabilities (NaN: none), or None when the label set has none at all."""
+    if not set(SITE_SCORE_COLUMNS) <= set(answers.columns):
+        return None
+    scores = answers[SITE_SCORE_COLUMNS].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    return scores if np.isfinite(scores).any() else None
+
+
+def table1b(labels: pd.DataFrame, truth: pd.DataFrame, gate: str, bootstrap: Bootstrap = DEFAULT_BOOTSTRAP,
+            cut: float = SITE_CUT) -> pd.DataFrame:
+    """One row per design, site and label set: F1 with its interval, precision, recall, support and predicted
+    counts, and the ROC AUC of the site's probability where there is one, over the reports of the design (see
+    the module's docstring). The baseline's own ungated sites follow under ``RULES_UNGATED``."""
+    scored = scored_truth(truth)
+    by_model = paired_labels(labels, scored)
+    if gate not in by_model:
+        raise DataError(f"the gate model {gate} has no labels: Table 1B needs its stage-1 answers")
+    gated = is_positive(by_model[gate].extravasation)
+    truly_yes = is_positive(scored.extravasation)
+    actual = location_matrix(scored.locations)
+    designs = {STAGE2_ALONE: gated & truly_yes, END_TO_END: np.ones(len(scored), dtype=bool)}
+    label_sets = {model: (location_matrix(answers.locations), site_scores(answers)) for model, answers in by_model.items()}
+    if ENSEMBLE in label_sets and label_sets[ENSEMBLE][1] is not None:
+        mean = label_sets[ENSEMBLE][1]
+        label_sets[ENSEMBLE_MEAN] = (np.nan_to_num(mean, nan=0.0) >= cut, mean)
     rows = []
-    for l, location in enumerate(LOCATIONS):
-        for m, model in enumerate(models):
-            k = m * len(LOCATIONS) + l
-            rows.append({
-                "location": location, "model": model, "f1": f1[k], "f1_lo": f1_lower[k], "f1_hi": f1_upper[k],
-                "n": len(positives), "precision": precision[k], "recall": recall[k],
-                "support": int(actual[:, l].sum()), "predicted": int(predicted[m][:, l].sum()),
-            })
-    table = pd.DataFrame(rows, columns=TABLE1B_COLUMNS)
-    table.attrs["bootstrap"] = {"resamples": resamples, "seed": seed, "confidence": confidence}
+    for design, reports in designs.items():
+        for model, (named, scores) in label_sets.items():
+            # A site counts only where the gate said Yes; a report it did not send to stage 2 scores 0.
+            gated_scores = None if scores is None else np.where(gated[:, None], np.nan_to_num(scores, nan=0.0), 0.0)
+            rows += _site_rows(design, model, (named & gated[:, None])[reports], actual[reports], bootstrap,
+                               None if gated_scores is None else gated_scores[reports])
+    if BASELINE in by_model:
+        own = location_matrix(by_model[BASELINE].locations) & is_positive(by_model[BASELINE].extravasation)[:, None]
+        rows += _site_rows(RULES_UNGATED, BASELINE, own, actual, bootstrap)
+    table = pd.DataFrame(rows)
+    table.attrs |= {"bootstrap": bootstrap.model_dump(), "gate": gate, "gate_counts": gate_counts(labels, truth, gate),
+                    "cut": cut}
     return table
+
+
+def _site_rows(design: str, model: str, named: np.ndarray, actual: np.ndarray, bootstrap: Bootstrap,
+               scores: np.ndarray | None = None) -> list[dict]:
+    rows = []
+    for column, location in enumerate(LOCATIONS):
+        predicted, true = named[:, column], actual[:, column]
+        c = counts(predicted, true)
+        auc = (np.nan, Interval.none()) if scores is None else bootstrap_interval(
+            auc_statistic(scores[:, column], true), len(true), bootstrap)
+        rows.append({
+            "design": design, "location": location, "model": model,
+            **_with_interval("f1", *f1_interval(predicted, true, bootstrap)), **_with_interval("auc", *auc),
+            "precision": exact_proportion(c["tp"], c["tp"] + c["fp"], bootstrap.confidence)[0],
+            "recall": exact_proportion(c["tp"], c["tp"] + c["fn"], bootstrap.confidence)[0],
+            "n": len(true), "support": int(true.sum()), "predicted": int(predicted.sum()),
+        })
+    return rows

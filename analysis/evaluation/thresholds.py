@@ -1,17 +1,25 @@
-"""A cut on ``p_yes`` chosen on the development split and applied unchanged to the test split.
+"""Cuts on a probability chosen on the development split and applied unchanged to the test split.
 
-The tables keep the plain answer (the likeliest of Yes, No and Undefined).
-The cut that maximises F1 on the development reports shows what a decision
-from the score would give, without looking at the test reports; its F1 on
-the test split is compared with the plain answer's, paired over reports.
+Stage 1: the tables keep the plain answer (the likeliest of Yes, No and
+Undefined). The cut on ``p_yes`` that maximises F1 on the development
+reports shows what a decision from the score would give, without looking at
+the test reports; its F1 on the test split is compared with the plain
+answer's, paired over reports.
+
+Stage 2, where the sites were asked one at a time: a site is named where its
+probability reaches 0.5; a cut per site and label set chosen the same way
+on the development reports of stage 2 alone shows what tuned cuts would give
+on the test reports.
 """
 
 import numpy as np
 import pandas as pd
 
-from analysis.data.vocabulary import NEGATIVE, POSITIVE
+from analysis.data.vocabulary import LOCATIONS, NEGATIVE, POSITIVE
 from analysis.evaluation.comparisons import SEPARATOR, as_labeling, compare_labelings
-from analysis.evaluation.scoring import is_positive, paired_labels
+from analysis.evaluation.intervals import Interval, f1_interval
+from analysis.evaluation.metrics import SITE_CUT, location_matrix, site_scores
+from analysis.evaluation.scoring import is_positive, paired_labels, scored_truth
 from analysis.specs import Bootstrap
 
 
@@ -44,6 +52,7 @@ def threshold_table(labels: pd.DataFrame, development: pd.DataFrame, test: pd.Da
     baseline) are left out; so is everything when there is no development
     split (``development`` empty).
     """
+    development = scored_truth(development)
     if development.empty:
         return pd.DataFrame()
     chosen = {}
@@ -66,7 +75,7 @@ def threshold_table(labels: pd.DataFrame, development: pd.DataFrame, test: pd.Da
     for model, difference in zip(chosen, differences.itertuples()):
         answer, thresholded = metrics.loc[f"{model}{SEPARATOR}answer"], metrics.loc[f"{model}{SEPARATOR}threshold"]
         rows.append({
-            "model": model, "threshold": chosen[model], "n_development": len(development), "n_test": len(test),
+            "model": model, "threshold": chosen[model], "n_development": len(development), "n_test": len(scored_truth(test)),
             "f1_answer": answer.f1, "f1_answer_lo": answer.f1_lo, "f1_answer_hi": answer.f1_hi,
             "f1_threshold": thresholded.f1, "f1_threshold_lo": thresholded.f1_lo, "f1_threshold_hi": thresholded.f1_hi,
             "difference": difference.difference, "difference_lo": difference.difference_lo, "difference_hi": difference.difference_hi,
@@ -74,3 +83,44 @@ def threshold_table(labels: pd.DataFrame, development: pd.DataFrame, test: pd.Da
     table = pd.DataFrame(rows)
     table.attrs["bootstrap"] = bootstrap.model_dump()
     return table
+
+
+def site_threshold_table(labels: pd.DataFrame, development: pd.DataFrame, test: pd.DataFrame, gate: str,
+                         bootstrap: Bootstrap) -> pd.DataFrame:
+    """Per label set with site probabilities and per site: the cut chosen on the development reports of stage 2
+    alone (the gate said Yes, the truth is Yes), and on the test reports of that design the F1 at the default
+    cut and at the chosen one, each with its interval. Empty without a development split or site probabilities."""
+    if scored_truth(development).empty:
+        return pd.DataFrame()
+    on_development = _stage2_alone(labels, development, gate)
+    cuts = {model: {location: best_threshold(scores[:, column], actual[:, column]) for column, location in enumerate(LOCATIONS)}
+            for model, (actual, scores) in on_development.items()}
+    rows = []
+    for model, (actual, scores) in _stage2_alone(labels, test, gate).items():
+        for column, location in enumerate(LOCATIONS):
+            cut, true = cuts[model][location], actual[:, column]
+            default = f1_interval(scores[:, column] >= SITE_CUT, true, bootstrap)
+            chosen = f1_interval(scores[:, column] >= cut, true, bootstrap) if not np.isnan(cut) else (np.nan, Interval.none())
+            rows.append({"model": model, "location": location, "cut": cut, "support": int(true.sum()), "n": len(true),
+                         "f1_default": default[0], "f1_default_lo": default[1].low, "f1_default_hi": default[1].high,
+                         "f1_default_method": default[1].method, "f1_cut": chosen[0], "f1_cut_lo": chosen[1].low,
+                         "f1_cut_hi": chosen[1].high, "f1_cut_method": chosen[1].method})
+    table = pd.DataFrame(rows)
+    n_development = len(next(iter(on_development.values()))[0]) if on_development else 0
+    table.attrs |= {"bootstrap": bootstrap.model_dump(), "default_cut": SITE_CUT, "n_development": n_development}
+    return table
+
+
+def _stage2_alone(labels: pd.DataFrame, truth: pd.DataFrame, gate: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """For each label set with site probabilities: the true sites and the probabilities (NaN as 0) of the scored
+    reports the gate called Yes whose truth is Yes."""
+    scored = scored_truth(truth)
+    by_model = paired_labels(labels, scored)
+    reports = is_positive(by_model[gate].extravasation) & is_positive(scored.extravasation)
+    actual = location_matrix(scored.locations)[reports]
+    found = {}
+    for model, answers in by_model.items():
+        scores = site_scores(answers)
+        if scores is not None:
+            found[model] = (actual, np.nan_to_num(scores[reports], nan=0.0))
+    return found

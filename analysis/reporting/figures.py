@@ -315,27 +315,29 @@ def forest_plot(table1a: pd.DataFrame) -> Figure:
         axes.set_xlabel(name)
         axes.grid(axis="x", color="0.9")
         axes.set_axisbelow(True)
-        axes.set_title(f"{name} with its {_confidence(table1a)}bootstrap interval", fontsize=9)
+        method = "BCa bootstrap" if metric == "f1" else "Clopper–Pearson exact"
+        axes.set_title(f"{name} with its {_confidence(table1a)}{method} interval", fontsize=9)
         values = axes.secondary_yaxis("right")
         values.set_yticks(positions, labels=[
             with_interval(*row) for row in table1a[[metric, f"{metric}_lo", f"{metric}_hi"]].itertuples(index=False)
         ])
         values.tick_params(length=0, labelsize=7.5)
     panels[0].set_yticks(positions, labels=[
-        f"{row.model}\nn {row.n} · Undefined {row.n_undefined} · invalid {row.n_invalid}" for row in table1a.itertuples()
+        f"{row.model}\nscored {row.n} · Undefined {row.n_undefined} · invalid {row.n_invalid}" for row in table1a.itertuples()
     ])
     panels[0].tick_params(axis="y", labelsize=7.5)
     panels[0].set_ylim(len(table1a) - 0.5, -0.5)  # first model on top, as in the table
-    figure.suptitle("Table 1A: Yes is positive; Undefined and invalid answers count as negative", fontsize=9)
+    figure.suptitle("Table 1A, on the reports whose truth is Yes or No: Yes is positive; Undefined and invalid "
+                    "answers count as negative", fontsize=9)
     return figure
 
 
 def location_heatmap(table1b: pd.DataFrame) -> Figure:
-    """F1 per location (rows, with their support) and model (columns), with its bootstrap interval.
+    """F1 per location (rows, with their support) and model (columns), with its interval, for one design of
+    Table 1B (``table1b`` holds the rows of that design).
 
-    A cell without an F1 (NaN: no report whose truth is Yes) is grey and says
-    "n/a". With ``zero_division=0`` a site that nobody has and nobody names
-    scores 0: read such a cell beside its support of 0.
+    A cell without an F1 (no report has the site and none names it) is grey
+    and says "n/a".
     """
     locations = list(dict.fromkeys(table1b.location))
     models = list(dict.fromkeys(table1b.model))
@@ -363,10 +365,9 @@ def location_heatmap(table1b: pd.DataFrame) -> Figure:
     colorbar.set_label("F1", fontsize=8)
     colorbar.ax.tick_params(labelsize=8)
     n = int(table1b.n.iloc[0]) if len(table1b) else 0
-    figure.suptitle(
-        f"Table 1B: F1 per location over the {n} reports whose truth is Yes "
-        f"(with its {_confidence(table1b)}bootstrap interval)", fontsize=9,
-    )
+    design = table1b.design.iloc[0] if len(table1b) else ""
+    figure.suptitle(f"Table 1B, {design}: F1 per site over the design's {n} reports (with its "
+                    f"{_confidence(table1b)}interval)", fontsize=9)
     return figure
 
 

@@ -36,20 +36,23 @@ def results_section(figures_dir: Path, manifest: dict) -> str:
         f"server `{manifest['server']['version']}`, finished {manifest['finished_at'][:19]} UTC. "
         + _evaluated(manifest["reports"]),
         "",
-        "**Table 1A** (stage 1, `Yes` vs the rest; 95% bootstrap intervals):",
+        "**Table 1A** (stage 1, `Yes` vs the rest, on the reports whose truth is Yes or No; 95% intervals):",
         "",
         table1a,
         "",
-        f"**Table 1B** (stage 2, F1 per site over the reports whose ground truth is `Yes`; "
-        f"{manifest['reports'].get('sent_to_stage_2', 0)} reports went to stage 2):",
+        f"**Table 1B** (stage 2, F1 per site in two designs; {manifest['reports'].get('sent_to_stage_2', 0)} of the "
+        f"{manifest['reports']['total']} reports, both parts of the split, went to stage 2; the counts of the test "
+        "split are under each design):",
         "",
         table1b,
         "",
         "Figures: [pipeline](figures/figure1_pipeline.png), [confusion matrices](figures/confusion_matrices.png), "
         "[F1 forest plot](figures/forest_f1.png), [sites](figures/locations_f1.png), [ROC](figures/roc_p_yes.png), "
-        "[reliability of p_yes](figures/reliability_p_yes.png); "
+        "[reliability of p_yes](figures/reliability_p_yes.png) and [its calibration](figures/calibration.md); "
         "beside the published values: [Table 1A](figures/table1a_vs_published.md), "
-        "[Table 1B](figures/table1b_vs_published.md); [model comparisons](figures/statistics.md); "
+        "[Table 1B](figures/table1b_vs_published.md); [Table 1A with an Undefined truth as negative]"
+        "(figures/table1a_sensitivity.md); [model comparisons and κ](figures/statistics.md); "
+        "[truth × answer](figures/confusion.md); [errors by kind of report](figures/by_category.md); "
         "[a p_yes cut chosen on the development split](figures/thresholds.md).",
     ])
 
