@@ -6,7 +6,8 @@ only the layers below it; ``make test`` checks this):
 - ``config``, ``data``: paths; the vocabulary of labels, sites and statuses;
   reading and writing tables; the development/test split; the demo corpus.
 - ``specs``: task and run files (prompts and run settings as data).
-- ``llm``: the client side of the LLM server (asking, answers, the response cache).
+- ``llm``: the client side of the LLM servers, Ollama's or OpenAI-compatible ones (asking, spreading reports
+  over servers, answers, the response cache).
 - ``labeling``: inputs, stage 1, ensemble, stage 2, the rule-based baseline, the manifest.
 - ``evaluation``: metrics, intervals, comparisons, thresholds, variants.
 - ``reporting``: tables, figures, the reviewer sheet, the README's results.

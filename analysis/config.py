@@ -50,6 +50,11 @@ def ollama_host() -> str:
     return os.environ.get("OLLAMA_HOST") or DEFAULT_OLLAMA_HOST
 
 
+def openai_base_url() -> str | None:
+    """The OpenAI-compatible server the pipeline talks to when a run names none, as the official client reads it."""
+    return os.environ.get("OPENAI_BASE_URL") or None
+
+
 def normalize_host(host: str) -> str:
     """``OLLAMA_HOST`` as a URL with scheme and port, as the ollama client reads it."""
     if "://" not in host:

@@ -19,15 +19,8 @@ from analysis.labeling.pipeline import label_reports
 from analysis.llm import asking
 from analysis.llm.asking import Asker, spare_tokens
 from analysis.llm.cache import ResponseCache
-from analysis.llm.client import (
-    ModelNotLoaded,
-    RequestRefused,
-    connect,
-    describe_models,
-    free_loopback_port,
-    start_embedded_server,
-)
-from analysis.llm.preflight import ServerTooOld
+from analysis.llm.client import connect, describe_models, free_loopback_port, start_embedded_server
+from analysis.llm.server import ModelNotLoaded, RequestRefused, ServerTooOld
 from analysis.specs import load_run, load_task
 from tests.conftest import SMALL_MODEL, stop_server
 

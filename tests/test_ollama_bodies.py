@@ -12,10 +12,12 @@ import pytest
 
 from analysis.data.vocabulary import Status
 from analysis.llm.answers import p_yes, parse_answer
-from analysis.llm.asking import Asker, _is_transient, build_request, is_load_failure
+from analysis.llm.asking import Asker, build_request
 from analysis.llm.cache import ResponseCache
-from analysis.llm.client import ModelNotLoaded, RequestRefused, Server, describe_models, weights_digest
-from analysis.llm.preflight import ServerTooOld, preflight, require_logprobs
+from analysis.llm.client import describe_models
+from analysis.llm.ollama_api import OllamaServer, is_load_failure, is_transient, weights_digest
+from analysis.llm.preflight import preflight
+from analysis.llm.server import ModelNotLoaded, RequestRefused, ServerTooOld
 from analysis.specs import load_run, load_task
 
 BODIES = Path(__file__).parent / "ollama_bodies"
@@ -28,20 +30,18 @@ def body(name: str) -> dict:
     return json.loads((BODIES / name).read_text())
 
 
-def server_answering(routes: dict[str, tuple[int, dict]], version: str = "0.13.0") -> Server:
+def server_answering(routes: dict[str, tuple[int, dict]], version: str = "0.13.0") -> OllamaServer:
     """A ``Server`` whose official client is answered by ``routes``: path -> (status, body)."""
     def handle(request: httpx.Request) -> httpx.Response:
         status, content = routes[request.url.path]
         return httpx.Response(status, json=content)
 
     client = ollama.Client(host="http://127.0.0.1:11434", transport=httpx.MockTransport(handle))
-    return Server("http://127.0.0.1:11434", client, f"ollama {version}", version)
+    return OllamaServer("http://127.0.0.1:11434", client, f"ollama {version}", version)
 
 
-def asker_on(server: Server, tmp_path, task=STAGE1) -> Asker:
-    asker = Asker(server, ResponseCache(tmp_path / "cache.sqlite"), "llama3.1:70b", "digest", task, OPTIONS)
-    asker.client = server.client
-    return asker
+def asker_on(server: OllamaServer, tmp_path, task=STAGE1) -> Asker:
+    return Asker(server, ResponseCache(tmp_path / "cache.sqlite"), "llama3.1:70b", "digest", task, OPTIONS)
 
 
 def test_the_model_list_and_the_weights_blob_are_read_from_ollamas_own_bodies():
@@ -57,14 +57,14 @@ def test_the_model_list_and_the_weights_blob_are_read_from_ollamas_own_bodies():
 def test_a_version_before_logprobs_is_refused_naming_the_version_needed():
     version = body("version_0.5.1.json")["version"]
     with pytest.raises(ServerTooOld, match=r"Ollama 0\.5\.1; .*from version 0\.12\.11 on"):
-        require_logprobs(server_answering({}, version))
-    require_logprobs(server_answering({}, "0.12.11"))
-    require_logprobs(server_answering({}, "0.0.0"))  # a development build: each answer is checked instead
+        server_answering({}, version).require()
+    server_answering({}, "0.12.11").require()
+    server_answering({}, "0.0.0").require()  # a development build: each answer is checked instead
 
 
 def test_a_closed_turn_in_the_rendered_request_picks_the_structured_decision():
     rendered = {"/api/chat": (200, body("chat_debug_render_closed_turn.json"))}
-    check = preflight(server_answering(rendered), load_run("paper"), STAGE1, {"mistral:7b": {"digest": "d"}},
+    check = preflight([server_answering(rendered)], load_run("paper"), STAGE1, {"mistral:7b": {"digest": "d"}},
                       ["Grade IV splenic laceration."], cache=None).check_of("mistral:7b")
     assert (check.open_turn, check.decision) == (False, "structured")
     assert check.rendered_end.endswith('{"answer": "</s>[INST] ')
@@ -98,7 +98,7 @@ def test_a_prompt_read_in_part_is_cut_and_not_cached(tmp_path):
 @pytest.mark.parametrize("name", ["load_failure", "load_required_full"])
 def test_a_model_that_cannot_be_loaded_stops_at_once(name, tmp_path):
     error = ollama.ResponseError(ERRORS[name]["body"]["error"], ERRORS[name]["status"])
-    assert is_load_failure(error) and not _is_transient(error)
+    assert is_load_failure(error) and not is_transient(error)
     asker = asker_on(server_answering({"/api/chat": (ERRORS[name]["status"], ERRORS[name]["body"])}), tmp_path)
     with pytest.raises(ModelNotLoaded, match=r"could not load llama3\.1:70b .*num_gpu"):
         asker.ask("r1", "Splenic laceration.")
@@ -116,7 +116,7 @@ def test_an_input_too_long_refusal_is_undefined_and_the_busy_server_is_retried(t
     answer = refused.ask("r1", "Splenic laceration.")
     assert answer.status == Status.REFUSED and len(refused.cache) == 0
     busy = ollama.ResponseError(ERRORS["busy"]["body"]["error"], ERRORS["busy"]["status"])
-    assert _is_transient(busy) and not is_load_failure(busy)
+    assert is_transient(busy) and not is_load_failure(busy)
 
 
 def test_every_request_asks_ollama_to_refuse_rather_than_cut():

@@ -1,10 +1,10 @@
-"""The models of a run on the server that answers, with the response cache: what every stage asks through.
+"""The models of a run on the servers that answer, with the response cache: what every stage asks through.
 
 A ``Labeler`` is made once per run (or per notebook) and handed to the stage
 functions (``analysis.labeling.stage1``, ``analysis.labeling.stage2``), so
 that the command line and the notebooks ask the same way. Before a stage
 asks anything, ``check`` runs the preflight (``analysis.llm.preflight``):
-how each model must be asked on this server, and what room its template takes.
+how each model must be asked on these servers, and what room its template takes.
 """
 
 from datetime import datetime
@@ -17,18 +17,20 @@ from analysis.data.vocabulary import BASELINE
 from analysis.labeling.manifest import build_manifest
 from analysis.llm.asking import TEMPLATE_ALLOWANCE_TOKENS, Answer, Asker, AskSummary
 from analysis.llm.cache import ResponseCache
-from analysis.llm.client import connect, describe_models
+from analysis.llm.client import connect_all, describe_models
 from analysis.llm.preflight import Preflight, preflight
 from analysis.specs import Run, SpecError, Task, load_run, load_task, stage1_task_name
 
 
 class Labeler:
-    """The models of a run, on the server that answers, with the response cache.
+    """The models of a run, on the servers that answer, with the response cache.
 
     ``models`` limits the run to some of its labelers (model tags, or ``rules``
-    for the rule-based baseline, which needs no server). ``task`` replaces the
-    run's stage-1 task: a ``Task`` (e.g. a prompt being edited) or a variant
-    name (``guideline`` for ``extravasation_guideline``).
+    for the rule-based baseline, which needs no server). ``host`` is one server
+    in place of the run file's ``hosts``; ``workers`` the requests in flight to
+    each server in place of the run file's. ``task`` replaces the run's
+    stage-1 task: a ``Task`` (e.g. a prompt being edited) or a variant name
+    (``guideline`` for ``extravasation_guideline``).
     """
 
     def __init__(self, run: Run | str = "embedded", models: list[str] | None = None, host: str | None = None,
@@ -52,10 +54,9 @@ class Labeler:
 
             self.rules = load_rules(self.run.baseline)
         # The rule-based baseline alone needs no LLM server.
-        self.server = connect(host) if self.tags else None
-        self.described = describe_models(self.server, self.tags) if self.tags else {}
+        self.servers = connect_all(self.run, self.tags, host, workers) if self.tags else []
+        self.described = describe_models(self.servers, self.tags) if self.tags else {}
         self.cache_path, self.refresh = cache_path, refresh
-        self.workers = workers or self.run.workers
         self.checks: dict[str, Preflight] = {}  # task name -> the preflight of its requests
 
     @property
@@ -64,24 +65,24 @@ class Labeler:
 
     def manifest(self, inputs: pd.DataFrame, started: datetime) -> dict:
         return build_manifest(run=self.run, tasks=self.tasks, tags=self.tags, described=self.described,
-                              server=self.server, inputs=inputs, started=started, workers=self.workers,
-                              rules=self.rules, preflight={name: check.record() for name, check in self.checks.items()})
+                              servers=self.servers, inputs=inputs, started=started, rules=self.rules,
+                              preflight={name: check.record() for name, check in self.checks.items()})
 
     def check(self, task: Task, texts) -> Preflight | None:
-        """The preflight of ``task`` on this server, with the longest of ``texts``; printed, and kept for the
+        """The preflight of ``task`` on these servers, with the longest of ``texts``; printed, and kept for the
         manifest and for asking. None when the labeler asks no model."""
         if not self.tags:
             return None
         cache = ResponseCache(self.cache_path)
         try:
-            self.checks[task.name] = preflight(self.server, self.run, task, self.described, texts, cache)
+            self.checks[task.name] = preflight(self.servers, self.run, task, self.described, texts, cache)
         finally:
             cache.close()
         print(self.checks[task.name].table())
         return self.checks[task.name]
 
     def _asked_as(self, tag: str, task: Task) -> tuple[Task, int, int]:
-        """The task as ``tag`` is asked it on this server (its decision, by the preflight), and the room its
+        """The task as ``tag`` is asked it on these servers (its decision, by the preflight), and the room its
         template takes, in bytes and in words."""
         check = self.checks.get(task.name)
         if check is None:
@@ -97,10 +98,11 @@ class Labeler:
             results, summaries = {}, []
             for tag in self.tags:
                 asked, template_bytes, template_words = self._asked_as(tag, task)
-                asker = Asker(self.server, cache, tag, self.described[tag]["digest"], asked,
+                serving = [server for server in self.servers if server.serves(tag)]
+                asker = Asker(serving, cache, tag, self.described[tag]["digest"], asked,
                               self.run.options_for(tag, task), self.run.keep_alive, self.refresh, self.run.over_long,
                               self.run.requests, template_bytes, template_words)
-                results[tag], summary = asker.ask_all(texts, self.workers)
+                results[tag], summary = asker.ask_all(texts)
                 summaries.append(summary)
             return results, summaries
         finally:

@@ -48,7 +48,14 @@ def _first_token_answer(response: dict, task: Task) -> tuple[str | None, str]:
 
 
 def _token(candidate: dict) -> str:
+    """A candidate token without the space or quote a tokenizer may glue before a word."""
     return candidate.get("token", "").lstrip(' "')
+
+
+def begins_answer(candidate: dict, answers: list[str]) -> bool:
+    """Whether a candidate token is the start of an allowed answer."""
+    token = _token(candidate)
+    return bool(token) and any(answer.startswith(token) for answer in answers)
 
 
 def answer_probabilities(entry: dict, answers: list[str]) -> dict[str, float] | None:
@@ -70,7 +77,7 @@ def answer_probabilities(entry: dict, answers: list[str]) -> dict[str, float] | 
 def p_yes(logprobs: list[dict] | None, answers: list[str], positive: str = POSITIVE) -> float | None:
     """P(positive) among the allowed answers, at the first token chosen that begins an answer."""
     for entry in logprobs or []:
-        if _token(entry) and any(a.startswith(_token(entry)) for a in answers):
+        if begins_answer(entry, answers):
             probabilities = answer_probabilities(entry, answers)
             return probabilities and probabilities[positive]
     return None

@@ -46,12 +46,19 @@ EXPORT_COLUMNS = [
 ]
 
 
-def cache_key(digest: str, task_version: int, request: dict) -> str:
-    """A hash of the model's digest, the task version and the request (messages, options, format)."""
+def cache_key(digest: str, task_version: int, request: dict, backend: str = "ollama") -> str:
+    """A hash of the backend, the model's identity on it (``digest``), the task version and the request
+    (messages, options, format).
+
+    Ollama's keys name no backend: they predate the others and stay as they
+    were, so that every answer cached before keeps its key.
+    """
     answering = {k: v for k, v in request.items() if k not in NOT_IN_KEY}
     if "options" in answering:
         answering["options"] = {k: v for k, v in answering["options"].items() if k not in PLACEMENT_OPTIONS}
     identity = {"digest": digest, "task_version": task_version, "request": answering}
+    if backend != "ollama":
+        identity["backend"] = backend
     return hashlib.sha256(json.dumps(identity, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 

@@ -1,113 +1,91 @@
-"""Talking to the LLM server named by ``OLLAMA_HOST``: a real Ollama or the embedded server.
+"""Connecting to the LLM servers of a run: one at ``OLLAMA_HOST``, or the run file's ``hosts``.
 
-Every model call of the pipeline goes through the official ``ollama`` client.
-This module adds what a labeling run needs around it: one clear line when the
-server is down or lacks a model, a warning when reports would leave the
-machine, and starting the embedded server for the length of a command.
+Each server is spoken to through its backend's official client
+(``analysis.llm.ollama_api``, ``analysis.llm.openai_api``). This module adds
+what a labeling run needs around them: one clear line when a server is down
+or lacks a model, a check that every server of the run serves the same
+models, and starting the embedded server for the length of a command.
 """
 
-import re
 import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
-import ollama
 
-from analysis.config import is_local, normalize_host, ollama_host
+from analysis.config import is_local, normalize_host, ollama_host, openai_base_url
+from analysis.llm.ollama_api import OllamaServer
+from analysis.llm.openai_api import OpenAIServer
+from analysis.llm.server import Server, ServerUnavailable
+from analysis.specs import Host, Run, SpecError
 
 SERVER_START_TIMEOUT_S = 60
+BACKENDS: dict[str, type[OllamaServer] | type[OpenAIServer]] = {"ollama": OllamaServer, "openai": OpenAIServer}
 
 
-class ServerUnavailable(RuntimeError):
-    pass
+def connect(host: str | None = None, backend: str = "ollama", workers: int = 1,
+            models: list[str] | None = None) -> Server:
+    """The server at ``host`` (default: ``OLLAMA_HOST`` for Ollama, ``OPENAI_BASE_URL`` for an OpenAI-compatible
+    server), checked to answer; ``models``: the run's models it serves (None: every one)."""
+    return BACKENDS[backend].connect(host or default_host(backend), workers, models)
 
 
-class ServerLost(ServerUnavailable):
-    """The server stopped answering part-way through a run, after every retry."""
+def default_host(backend: str) -> str:
+    """Where a run that names no server finds it, as the backend's official client would."""
+    if backend == "ollama":
+        return ollama_host()
+    if url := openai_base_url():
+        return url
+    raise SpecError("an OpenAI-compatible run needs its server's base URL: hosts: in the run file, --host, "
+                    "or OPENAI_BASE_URL (e.g. http://127.0.0.1:8000/v1)")
 
 
-class ModelMissing(RuntimeError):
-    pass
+def connect_all(run: Run, tags: list[str], host: str | None = None, workers: int | None = None) -> list[Server]:
+    """The servers that answer for ``tags`` of ``run``: ``host`` alone if given, else the run file's ``hosts`` that
+    serve any of them, else the backend's default. Each takes ``workers`` requests at once (default: its own in
+    the run file, else the run's).
 
-
-class ModelNotLoaded(RuntimeError):
-    """The server could not load a model (e.g. more layers asked on the GPU than fit): retrying cannot help."""
-
-
-class RequestRefused(RuntimeError):
-    """The server refused a request for a reason another try cannot change (HTTP 400 or 404)."""
-
-
-def warn_if_remote(host: str) -> None:
-    if not is_local(host):
-        print(
-            f"WARNING: OLLAMA_HOST is {host}, not this machine: report text will be sent there. "
-            f"Reports are protected health information; use a server you are allowed to send them to.",
-            file=sys.stderr,
-        )
-
-
-@dataclass
-class Server:
-    host: str
-    client: ollama.Client
-    version: str  # what the server calls itself, e.g. "ollama 0.12.11"
-    number: str = ""  # its version number alone, as /api/version gives it
-
-
-def connect(host: str | None = None) -> Server:
-    """The server at ``host`` (default ``OLLAMA_HOST``), checked to answer."""
-    host = normalize_host(host or ollama_host())
-    warn_if_remote(host)
-    try:
-        response = httpx.get(f"{host}/api/version", timeout=10)
-        response.raise_for_status()
-    except httpx.HTTPError as error:
-        raise ServerUnavailable(
-            f"No LLM server answers at {host} ({type(error).__name__}). "
-            f"Start one with `make serve` (embedded models) or `ollama serve` (Ollama)."
-        ) from None
-    body = response.json()
-    number = str(body.get("version", "unknown"))
-    return Server(host=host, client=ollama.Client(host=host), version=body.get("server") or f"ollama {number}", number=number)
-
-
-# Ollama's /api/show names the weights' blob in its modelfile: FROM .../blobs/sha256-<hex> (sha256:<hex> before).
-WEIGHTS_BLOB = re.compile(r"^FROM \S*sha256[-:]([0-9a-f]{64})\s*$", re.MULTILINE)
-
-
-def weights_digest(modelfile: str) -> str | None:
-    """The sha256 of a model's weights, read from the modelfile /api/show returns; None if it names no blob."""
-    found = WEIGHTS_BLOB.search(modelfile or "")
-    return found.group(1) if found else None
-
-
-def describe_models(server: Server, tags: list[str]) -> dict[str, dict]:
-    """Digest and details of each requested model; a missing one stops with the command that fixes it.
-
-    ``digest`` is what /api/tags lists: on Ollama, the hash of the model's
-    manifest, which changes with its template, system prompt or parameters as
-    well as with its weights (the response cache keys on it, so a re-pull that
-    changes any of them asks again). ``weights`` is the weights' own sha256
-    where /api/show names their blob.
+    A server that does not answer is left out, with a warning, while every
+    model has another; a model left with none stops the run with the line
+    of its first server.
     """
-    available = {m.model: m for m in server.client.list().models}
+    if host or not run.hosts:
+        hosts = [Host(url=host or default_host(run.backend))]
+    else:
+        hosts = [h for h in run.hosts if h.models is None or set(h.models) & set(tags)]
+    servers, down = [], {}
+    for each in hosts:
+        try:
+            servers.append(connect(each.url, run.backend, workers or each.workers or run.workers, each.models))
+        except ServerUnavailable as error:
+            down[each.url] = error
+    for tag in tags:
+        if not any(server.serves(tag) for server in servers):
+            raise next(down[h.url] for h in hosts if h.models is None or tag in h.models)
+    for error in down.values():
+        print(f"WARNING: {error} The run goes on with the other servers.", file=sys.stderr)
+    return servers
+
+
+def describe_models(servers: Server | list[Server], tags: list[str]) -> dict[str, dict]:
+    """Each model's identity and details, as the first server that serves it reports them. Every server that
+    serves a model must report the same identity, so that no label depends on which one answered."""
+    servers = [servers] if isinstance(servers, Server) else servers
     described = {}
     for tag in tags:
-        model = available.get(tag) or available.get(f"{tag}:latest")
-        if model is None:
-            raise ModelMissing(
-                f"The server at {server.host} has no model {tag}. "
-                f"Fix: `ollama pull {tag}` on an Ollama server, or `make setup` for the embedded models."
-            )
-        details = model.details.model_dump(exclude_none=True) if model.details else {}
-        weights = weights_digest(server.client.show(tag).modelfile)
-        described[tag] = {"digest": model.digest, "size": model.size, **details, **({"weights": weights} if weights else {})}
+        serving = [server for server in servers if server.serves(tag)]
+        reports = [server.describe_models([tag])[tag] for server in serving]
+        for server, report in zip(serving[1:], reports[1:]):
+            if report["digest"] != reports[0]["digest"]:
+                raise ServerUnavailable(
+                    f"The servers {serving[0].host} and {server.host} serve different models as {tag} (digests "
+                    f"{reports[0]['digest']} and {report['digest']}); the servers of a run must serve the same "
+                    f"models, so that no label depends on which one answered."
+                )
+        described[tag] = reports[0]
     return described
 
 

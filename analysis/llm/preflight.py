@@ -1,159 +1,175 @@
-"""Before a run asks anything: can this server's answers be trusted, and how must each model be asked?
+"""Before a run asks anything: can its servers' answers be trusted, and how must each model be asked?
 
-Ollama runs each model's chat template as written, and templates differ by
-model and by pull date; the first-token decision needs the server to continue
-the reply's start (``{"answer": "``) as the model's open turn. So for every
-model of the run, before the first report:
+The first-token decision needs a server that returns log-probabilities and
+continues the reply's start (``{"answer": "``) as the model's own open turn.
+Servers differ in both, by engine, version and model, so for every server of
+the run and every model, before the first report, its backend finds out
+with the run's longest prompt (``Server.check_model``):
 
-- the server and its version: one without log-probabilities (Ollama before
-  0.12.11) is refused, naming the version needed;
-- the model is there (else the ``ollama pull`` line);
-- the stage-1 request for the run's longest prompt, as the server renders it
-  (``_debug_render_only``, Ollama 0.11.5 and later): does it end with the answer
-  prefix, open? Where it does not (a template that closes every assistant
-  turn), or where the server cannot show it, that model's stage 1 uses the
-  structured decision (the model writes the JSON answer; ``p_yes`` is read at
-  its answer token);
-- the rendered prompt, the template's own text (system prompt, Modelfile
-  messages) included, against ``num_ctx``; the bytes the template adds become
-  the room every request of that model leaves for it (a token covers at least
-  one byte);
-- answers in the response cache that another server version gave.
+- Ollama: its version (one without log-probabilities is refused), and the
+  request as the server renders it with the model's template: does it end
+  with the answer prefix, open, and what does the template add around the
+  messages (room every request of that model then leaves for it)?
+- an OpenAI-compatible engine: a one-token request with the answer prefix
+  to continue, whose log-probabilities show whether the prefix was
+  continued (the likeliest next token begins an allowed answer), and a
+  written answer under the task's JSON schema (is the schema held?); the
+  prompt tokens it reports say whether the longest prompt fits.
+
+A model whose stage 1 cannot be decided by the first token on every server
+writes its JSON answer instead, on every server, so that no label depends
+on which server answered. Answers the response cache holds from another
+server version are counted, and reused.
 """
 
-import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
-import ollama
-
-from analysis.llm.asking import build_request, is_load_failure, not_loaded, words
 from analysis.llm.cache import ResponseCache
-from analysis.llm.client import Server, ServerUnavailable
-from analysis.specs import Run, Task
+from analysis.llm.server import Server
 
-LOGPROBS_SINCE = (0, 12, 11)  # Ollama's release that returns logprobs and top_logprobs
-DEBUG_RENDER_SINCE = (0, 11, 5)  # Ollama's release that answers _debug_render_only
 FIRST_TOKEN, STRUCTURED = "first_token", "structured"
-
-
-class ServerTooOld(ServerUnavailable):
-    """The server cannot give what the run needs (log-probabilities)."""
-
-
-def version_tuple(version: str) -> tuple[int, ...] | None:
-    """``0.12.11`` as ``(0, 12, 11)``; None for what is not a release number (a development build says 0.0.0)."""
-    parts = tuple(int(part) for part in re.findall(r"\d+", version.split("-")[0])[:3])
-    return parts if len(parts) == 3 and parts != (0, 0, 0) else None
 
 
 @dataclass
 class ModelCheck:
-    """One model of the run, as the server shows it."""
+    """One model of the run, as one server shows it."""
 
     tag: str
     decision: str  # how its stage 1 is decided on this server
-    open_turn: bool | None  # the rendered request ends with the answer prefix, open; None: not shown
+    open_turn: bool | None  # the answer prefix is continued as the model's open turn; None: not shown
     rendered_end: str = ""  # the last characters of the rendered request
     template_bytes: int | None = None  # what the template adds around the messages, in bytes
     template_words: int = 0  # and in whitespace-separated words (each at least one token)
     longest_prompt_bytes: int | None = None  # the longest rendered request, in bytes (≥ its tokens)
+    longest_prompt_tokens: int | None = None  # the longest request's prompt tokens, as the server counted them
     num_ctx: int = 0
+    logprobs: bool | None = None  # the server returns the answer token's log-probabilities; None: not known
+    json_schema: bool | None = None  # a written answer kept to the task's schema; None: not asked, or cut off
     other_servers: dict[str, int] = field(default_factory=dict)  # cached answers per other server version
     note: str = ""
 
     @property
     def fits(self) -> bool | None:
-        if self.longest_prompt_bytes is None:
-            return None
-        return self.longest_prompt_bytes <= self.num_ctx
+        longest = self.longest_prompt_tokens if self.longest_prompt_tokens is not None else self.longest_prompt_bytes
+        return None if longest is None else longest <= self.num_ctx
+
+
+def add_note(check: ModelCheck, note: str) -> ModelCheck:
+    check.note = "; ".join(filter(None, [check.note, note]))
+    return check
+
+
+def structured_instead(check: ModelCheck, task, why: str) -> ModelCheck:
+    """``check`` with ``why`` noted; a first-token task is then decided by the model's JSON answer."""
+    if task.decision == FIRST_TOKEN:
+        check.decision = STRUCTURED
+        why = f"{why}: the model writes its JSON answer instead"
+    return add_note(check, why)
+
+
+def _every(values: list[bool | None]) -> bool | None:
+    """True where every server said yes, False where one said no, None where some did not say."""
+    if False in values:
+        return False
+    return True if all(values) else None
+
+
+def _largest(values) -> int | None:
+    """The largest of the values a server measured; None where none did."""
+    return max((value for value in values if value is not None), default=None)
+
+
+def merged(checks: list[ModelCheck]) -> ModelCheck:
+    """One model's checks on several servers as the one way the run asks it: the first token decides only where
+    every server allows it, and a request leaves the largest room any template takes."""
+    if len(checks) == 1:
+        return checks[0]
+    return replace(
+        checks[0],
+        decision=STRUCTURED if any(c.decision == STRUCTURED for c in checks) else checks[0].decision,
+        open_turn=_every([c.open_turn for c in checks]),
+        logprobs=_every([c.logprobs for c in checks]),
+        json_schema=_every([c.json_schema for c in checks]),
+        template_bytes=_largest(c.template_bytes for c in checks),
+        template_words=min(c.template_words for c in checks),
+        longest_prompt_bytes=_largest(c.longest_prompt_bytes for c in checks),
+        longest_prompt_tokens=_largest(c.longest_prompt_tokens for c in checks),
+        note="; ".join(dict.fromkeys(c.note for c in checks if c.note)),
+    )
 
 
 @dataclass
-class Preflight:
+class ServerCheck:
+    """Every model of the run, as one server shows it."""
+
     host: str
     server: str
     version: str
     models: list[ModelCheck]
 
+
+def _longest(check: ModelCheck) -> str:
+    if check.longest_prompt_tokens is not None:
+        return f"{check.longest_prompt_tokens} tokens"
+    return "" if check.longest_prompt_bytes is None else f"{check.longest_prompt_bytes} bytes"
+
+
+def _record(check: ModelCheck) -> dict:
+    return asdict(check) | {"fits": check.fits}
+
+
+@dataclass
+class Preflight:
+    servers: list[ServerCheck]
+
     def check_of(self, tag: str) -> ModelCheck:
-        return next(check for check in self.models if check.tag == tag)
+        """How the run asks ``tag``: the same on every server that serves it."""
+        return merged([check for server in self.servers for check in server.models if check.tag == tag])
+
+    @property
+    def tags(self) -> list[str]:
+        return list(dict.fromkeys(check.tag for server in self.servers for check in server.models))
 
     def record(self) -> dict:
-        """For the manifest."""
-        return {"host": self.host, "server": self.server, "version": self.version,
-                "models": [asdict(check) | {"fits": check.fits} for check in self.models]}
+        """For the manifest: each server's checks, and how the run asks each model."""
+        return {"servers": [{"host": s.host, "server": s.server, "version": s.version,
+                             "models": [_record(check) for check in s.models]} for s in self.servers],
+                "models": [_record(self.check_of(tag)) for tag in self.tags]}
 
     def table(self) -> str:
-        header = ["model", "open turn", "stage 1 decided by", "longest prompt (bytes ≥ tokens)", "num_ctx",
-                  "fits", "cached by other servers", "note"]
-        rows = [[
-            check.tag, {True: "yes", False: "no", None: "not shown"}[check.open_turn], check.decision,
-            "" if check.longest_prompt_bytes is None else str(check.longest_prompt_bytes), str(check.num_ctx),
-            {True: "yes", False: "may not", None: "not known"}[check.fits],
-            ", ".join(f"{count} by {server}" for server, count in check.other_servers.items()) or "none",
-            check.note,
-        ] for check in self.models]
-        widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-        lines = [f"Server {self.host}: {self.server} (version {self.version})"]
-        lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in [header, *rows]]
+        header = ["model", "open turn", "stage 1 decided by", "logprobs", "json schema", "longest prompt",
+                  "num_ctx", "fits", "cached by other servers", "note"]
+        lines = []
+        for server in self.servers:
+            rows = [[
+                check.tag, {True: "yes", False: "no", None: "not shown"}[check.open_turn], check.decision,
+                *({True: "yes", False: "no", None: "not known"}[value] for value in (check.logprobs, check.json_schema)),
+                _longest(check), str(check.num_ctx), {True: "yes", False: "may not", None: "not known"}[check.fits],
+                ", ".join(f"{count} by {name}" for name, count in check.other_servers.items()) or "none",
+                check.note,
+            ] for check in server.models]
+            widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+            lines.append(f"Server {server.host}: {server.server} (version {server.version})")
+            lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in [header, *rows]]
+        if len(self.servers) > 1:
+            decided = ", ".join(f"{tag}: {self.check_of(tag).decision}" for tag in self.tags)
+            lines.append(f"On every server of a model, so that no label depends on which server answers: {decided}")
         return "\n".join(lines)
 
 
-def require_logprobs(server: Server) -> None:
-    """Refuse a server whose version returns no log-probabilities; a development build is let through
-    (each answer is checked for log-probabilities as it arrives)."""
-    version = version_tuple(server.number)
-    if version is not None and version < LOGPROBS_SINCE:
-        raise ServerTooOld(
-            f"The LLM server at {server.host} is Ollama {server.number}; this pipeline reads answers from "
-            f"log-probabilities, which Ollama returns from version {'.'.join(map(str, LOGPROBS_SINCE))} on. "
-            f"Upgrade Ollama (https://ollama.com/download) and run the same command again."
-        )
-
-
-def check_model(server: Server, run: Run, task: Task, tag: str, digest: str, longest_text: str,
-                cache: ResponseCache | None) -> ModelCheck:
-    """``tag`` on ``server``: how its stage 1 is decided, whether the run's longest prompt fits, what the cache holds."""
-    options = run.options_for(tag, task)
-    request = build_request(tag, task, longest_text, options)
-    check = ModelCheck(tag=tag, decision=task.decision, open_turn=None, num_ctx=options["num_ctx"])
-    if cache is not None:
-        check.other_servers = {name: count for name, count in cache.servers(tag, digest, task.name).items()
-                               if name != server.version}
-    version = version_tuple(server.number)
-    if version is not None and version < DEBUG_RENDER_SINCE:
-        check.note = f"Ollama {server.number} cannot show a rendered prompt"
-    else:
-        try:
-            body = server.client._request_raw("POST", "/api/chat", json={**request, "stream": False, "_debug_render_only": True})
-        except ollama.ResponseError as error:
-            if is_load_failure(error):  # rendering loads the model too
-                raise not_loaded(server, tag, error) from None
-            raise
-        rendered = body.json().get("_debug_info", {}).get("rendered_template")
-        if rendered is None:
-            check.note = "the server did not show the rendered prompt"
-        else:
-            message_bytes = sum(len(m["content"].encode("utf-8")) for m in request["messages"])
-            check.template_bytes = max(len(rendered.encode("utf-8")) - message_bytes, 0)
-            # Less a word per message: the template may glue a message's first or last word to its markers.
-            message_words = sum(words(m["content"]) for m in request["messages"])
-            check.template_words = max(words(rendered) - message_words - 2 * len(request["messages"]), 0)
-            check.longest_prompt_bytes = len(rendered.encode("utf-8")) + max(options.get("num_predict", 0), 0)
-            check.rendered_end = rendered[-60:]
-            if task.decision == FIRST_TOKEN:
-                check.open_turn = rendered.endswith(task.answer_prefix)
-    if task.decision == FIRST_TOKEN and not check.open_turn:
-        check.decision = STRUCTURED
-        check.note = "; ".join(filter(None, [
-            check.note, "the template closes the reply's turn: the model writes its JSON answer instead"
-            if check.open_turn is False else "the answer prefix cannot be checked: the model writes its JSON answer"]))
-    return check
-
-
-def preflight(server: Server, run: Run, task: Task, described: dict[str, dict], texts, cache: ResponseCache | None) -> Preflight:
-    """Every model of ``described`` (tag → its digest and details) checked with the longest of ``texts``."""
-    require_logprobs(server)
+def preflight(servers: list[Server], run, task, described: dict[str, dict], texts,
+              cache: ResponseCache | None) -> Preflight:
+    """Every model of ``described`` (tag → its digest and details) checked on every server that serves it, with the
+    longest of ``texts``."""
     longest = max(texts, key=lambda text: len(text.encode("utf-8")), default="")
-    checks = [check_model(server, run, task, tag, info["digest"], longest, cache) for tag, info in described.items()]
-    return Preflight(host=server.host, server=server.version, version=server.number, models=checks)
+    checks = []
+    for server in servers:
+        server.require()
+        models = [server.check_model(run, task, tag, longest) for tag in described if server.serves(tag)]
+        if cache is not None:
+            for check in models:
+                check.other_servers = {name: count for name, count in
+                                       cache.servers(check.tag, described[check.tag]["digest"], task.name).items()
+                                       if name != server.version}
+        checks.append(ServerCheck(server.host, server.version, server.number, models))
+    return Preflight(checks)
