@@ -25,15 +25,19 @@ processed_dir = ""  # this run's files; empty for data/processed/<run_name>
 
 # %%
 from analysis.config import run_dir
-from analysis.data.io import write_table
+from analysis.data.io import read_truth, write_table
 from analysis.evaluation.comparisons import agreement_table
+from analysis.labeling.combination import add_combination
 from analysis.labeling.ensemble import add_ensemble
+from analysis.labeling.inputs import read_inputs
 from analysis.labeling.labels import read_labels
 from analysis.reporting.examples import disagreements
+from analysis.specs import load_run
 
 out = run_dir(run_name, processed_dir)
+run = load_run(run_name)
 stage1 = read_labels(out / "stage1.csv")
-labels = add_ensemble(stage1)
+labels = add_combination(add_ensemble(stage1), read_inputs(out / "inputs.csv"), run)
 write_table(labels, out / "stage1_ensemble.csv")
 labels.groupby("model", sort=False).extravasation.value_counts().unstack(fill_value=0)
 
@@ -45,11 +49,12 @@ labels.groupby("model", sort=False).extravasation.value_counts().unstack(fill_va
 labels[labels.model == "ensemble"].status.value_counts().rename("reports").to_frame()
 
 # %% [markdown]
-# Agreement between the models (Fleiss' kappa over Yes/No/Undefined), and the
-# first reports on which they split, with the ensemble's vote beside them.
+# Agreement between the models (Fleiss' kappa over Yes/No/Undefined, on the
+# scored evaluation reports sent to them), and the first reports on which
+# they split, with the ensemble's vote beside them.
 
 # %%
-agreement_table(labels)
+agreement_table(labels, read_truth(out / "truth.csv"), run.bootstrap)
 
 # %%
 disagreements(labels)

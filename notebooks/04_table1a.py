@@ -14,21 +14,24 @@
 # %% [markdown]
 # # 4. Table 1A: stage-1 metrics with uncertainty
 #
-# `Yes` is positive; `No`, `Undefined` and invalid answers are negative,
-# and their counts stand beside the metrics. Intervals: percentile bootstrap
-# over reports, paired across models (settings in the run file). Beside the
-# table: paired differences between models, McNemar's test between each pair,
-# Fleiss' kappa across models. With a development/test split (notebook 1)
-# every number here is computed on the test split only.
+# Scored: the reports whose ground truth is Yes or No, as the study scored
+# them; those whose truth is Undefined are listed and left out (and a
+# sensitivity analysis counts them as negatives). `Yes` is positive; `No`,
+# `Undefined` and invalid answers are negative, and their counts stand
+# beside the metrics. Proportions carry Clopper–Pearson exact intervals; F1,
+# AUC, κ and paired differences carry BCa bootstrap intervals over reports,
+# paired across models (settings in the run file). With a development/test
+# split (notebook 1) every number here is computed on the test split only.
 
 # %% tags=["parameters"]
 run_name = "embedded"  # a run file in analysis/runs: embedded or paper
 processed_dir = ""  # this run's files; empty for data/processed/<run_name>
 figures_dir = "figures"  # where the tables go
+case_features_file = "data/demo/case_features.csv"  # each report's kind, for the table by kind; empty: none
 
 # %%
 from analysis.config import ROOT, run_dir
-from analysis.data.io import read_truth
+from analysis.data.io import read_case_features, read_truth, write_table
 from analysis.evaluation.evaluate import evaluate_stage1
 from analysis.labeling.labels import read_labels
 from analysis.reporting.tables import write_stage1
@@ -37,35 +40,91 @@ from analysis.specs import load_run
 out = run_dir(run_name, processed_dir)
 labels = read_labels(out / "stage1_ensemble.csv")
 truth = read_truth(out / "truth.csv")
-evaluation = evaluate_stage1(labels, truth, read_truth(out / "truth_dev.csv"), load_run(run_name).bootstrap)
+features = read_case_features(ROOT / case_features_file) if case_features_file else None
+run = load_run(run_name)
+evaluation = evaluate_stage1(labels, truth, read_truth(out / "truth_dev.csv"), run, features)
 write_stage1(evaluation, ROOT / figures_dir)
-evaluation.table1a[["model", "precision", "recall", "f1", "accuracy", "f1_lo", "f1_hi", "n", "n_undefined", "n_invalid", "auc"]]
+write_table(evaluation.undefined_truth, out / "undefined_truth.csv")  # report ids: kept with the run, not in figures/
+print(f"{len(truth)} evaluated reports with ground truth; {len(evaluation.undefined_truth)} whose truth is Undefined "
+      f"are left out of the scored set: {', '.join(evaluation.undefined_truth.report_id)}")
+evaluation.table1a[["model", "precision", "recall", "specificity", "npv", "f1", "f1_lo", "f1_hi", "f1_method",
+                    "accuracy", "auc", "n", "n_undefined", "n_invalid"]].round(3)
 
 # %% [markdown]
-# Read each model's F1 with its interval, not alone: two models whose
-# intervals overlap widely may not differ. `n_undefined` and `n_invalid` are
-# negatives the metrics cannot see: a model that says `Undefined` often has
-# a high precision for free. `auc` ranks reports by `p_yes`, whatever the
-# plain answer.
+# Read each F1 with its interval, not alone: two models whose intervals
+# overlap widely may not differ. `n_undefined` and `n_invalid` are negatives
+# the metrics cannot see: a model that says `Undefined` often has a high
+# precision for free. `auc` ranks reports by `p_yes`, whatever the plain
+# answer. A `rules` row is training-set performance when the rules were
+# written reading the test split (the note says so).
+#
+# The same table with the Undefined-truth reports counted as negatives (the
+# sensitivity analysis): where it differs much from the one above, the
+# reports whose truth is unsure drive the result.
 
 # %%
-evaluation.differences
+evaluation.sensitivity[["model", "precision", "recall", "f1", "accuracy", "n", "n_truth_undefined"]].round(3)
 
 # %% [markdown]
-# Each pair of models on the same reports: an interval of `a − b` that holds
-# 0 means these reports cannot tell the two apart.
+# Truth × answer for each label set, three-way: where the `Undefined`
+# answers and the Undefined truths go.
+
+# %%
+evaluation.confusion.pivot_table(index=["model", "truth"], columns="answer", values="reports", sort=False)
+
+# %% [markdown]
+# Each pair of label sets on the same reports: an interval of `a − b` that
+# holds 0 means these reports cannot tell the two apart. A `note` says when
+# a pair is not two independent models.
+
+# %%
+evaluation.differences[["model_a", "model_b", "metric", "difference", "difference_lo", "difference_hi", "note"]].round(3)
+
+# %% [markdown]
+# McNemar's test counts the reports one label set gets right and the other
+# wrong; read `p_holm`, the mid-p adjusted for every comparison of the table.
 
 # %%
 evaluation.mcnemar
 
 # %% [markdown]
-# McNemar's test counts the reports one model gets right and the other
-# wrong (`only_a_correct`, `only_b_correct`); a small p-value says the two
-# err on different reports more often than chance. Agreement of the models
-# that vote (Fleiss' κ):
+# Agreement of the models that vote with one another (Fleiss' κ, on the
+# scored reports sent to them) and of each label set with the truth
+# (Cohen's κ).
 
 # %%
-evaluation.agreement
+display(evaluation.agreement)
+evaluation.cohen.round(3)
+
+# %% [markdown]
+# How far `p_yes` can be read as a probability: the Brier score, and the
+# calibration intercept (0 is ideal) and slope (1 is ideal). Notebook 6
+# draws the reliability diagram.
+
+# %%
+evaluation.calibration.round(3)
+
+# %% [markdown]
+# ## Which kinds of report each label set gets wrong
+#
+# Errors on the scored reports of each kind (the demo corpus's hard-case
+# categories), first on the development split: that is where a prompt or a
+# rule change may be aimed, since the test split must not guide it
+# (`figures/by_category_dev.md`). Then the test split, for the record
+# (`figures/by_category.md`).
+
+# %%
+def errors_by_kind(table):
+    if not len(table):
+        return "no kinds of report for this run"
+    return (table.pivot(index="category", columns="model", values="errors")
+            .join(table.drop_duplicates("category").set_index("category")[["support", "positives"]]))
+
+
+errors_by_kind(evaluation.by_category_dev)
+
+# %%
+errors_by_kind(evaluation.by_category)
 
 # %% [markdown]
 # ## Deciding from `p_yes`

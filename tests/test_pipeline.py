@@ -7,15 +7,11 @@ import sys
 import pandas as pd
 import pytest
 
+from analysis.data.vocabulary import COMBINATION
 from analysis.labeling.labels import LABEL_COLUMNS
 from analysis.labeling.pipeline import label_reports
-from analysis.llm.client import (
-    ModelMissing,
-    ServerUnavailable,
-    connect,
-    describe_models,
-    free_loopback_port,
-)
+from analysis.llm.client import connect, describe_models, free_loopback_port
+from analysis.llm.server import ModelMissing, ServerUnavailable
 
 REPORTS = pd.DataFrame({
     "report_id": ["r1", "r2", "r3", "r4", "r5"],
@@ -34,7 +30,7 @@ def test_every_report_appears_once_per_model_and_reruns_come_from_the_cache(use_
     cache = tmp_path / "responses.sqlite"
     labels, _ = label_reports(REPORTS, run="embedded", cache_path=cache)
     assert list(labels.columns) == LABEL_COLUMNS
-    for model in MODELS + ["ensemble", "rules"]:
+    for model in MODELS + ["ensemble", "rules", COMBINATION]:
         assert sorted(labels[labels.model == model].report_id) == sorted(REPORTS.report_id)
     assert set(labels.extravasation) <= {"Yes", "No", "Undefined"}
     skipped = labels[labels.report_id.isin(["r3", "r4"])]
@@ -65,8 +61,9 @@ def test_label_and_evaluate_from_the_command_line(use_server, tmp_path):
     subprocess.run([sys.executable, "-m", "analysis", "evaluate", "--labels", str(out / "labels.csv"),
                     "--truth", str(truth), "--out", str(tmp_path / "tables")], check=True)
     table = pd.read_csv(tmp_path / "tables" / "table1a.csv")
-    assert list(table.columns[:7]) == ["model", "precision", "recall", "f1", "accuracy", "n", "n_undefined"]
-    assert table.n.tolist() == [5]
+    assert list(table.columns[:5]) == ["model", "precision", "precision_lo", "precision_hi", "precision_method"]
+    assert (table.n.tolist(), table.n_truth_undefined.tolist()) == ([3], [2])  # the two Undefined truths left out
+    assert pd.read_csv(tmp_path / "tables" / "undefined_truth.csv").report_id.tolist() == ["r4", "r5"]
     assert (tmp_path / "tables" / "table1a.md").read_text().startswith("| model")
 
 

@@ -39,6 +39,7 @@ import functools
 import math
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 import jsonschema
@@ -88,10 +89,11 @@ _PHRASE = {
 }
 RULES_SCHEMA = {
     "type": "object",
-    "required": ["version", "sections", "targets", "context", "sites"],
+    "required": ["version", "developed_on", "sections", "targets", "context", "sites"],
     "additionalProperties": False,
     "properties": {
         "version": {"type": "string", "minLength": 1},
+        "developed_on": {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"enum": ["dev", "test"]}},
         "sections": {
             "type": "object",
             "required": ["addendum_header", "findings_header", "item_break"],
@@ -143,11 +145,21 @@ class Rules:
     site_of_category: dict[str, str]  # ConText category -> location
 
 
+class Evidence(StrEnum):
+    """What ConText found about the deciding mentions of extravasation in an impression."""
+
+    ASSERTED = "asserted"  # at least one mention of a bleed, neither hedged nor excluded
+    HEDGED = "hedged"  # no asserted mention; a hedged one, and nothing else said of it
+    EXCLUDED = "excluded"  # mentions, every one negated, historical, hypothetical or not blood
+    NOT_MENTIONED = "not mentioned"
+
+
 @dataclass(frozen=True)
 class RuleLabel:
     extravasation: str
     locations: tuple[str, ...] = ()
     reason: str = ""  # why it is Undefined
+    evidence: Evidence = Evidence.NOT_MENTIONED
 
 
 @dataclass(frozen=True)
@@ -281,10 +293,10 @@ def label_impression(text: str, rules: Rules = RULES) -> RuleLabel:
     positive = [mention for mention in mentions if mention.positive]
     if positive:
         sites = set().union(*(mention.sites for mention in positive))
-        return RuleLabel(YES, tuple(location for location in LOCATIONS if location in sites))
+        return RuleLabel(YES, tuple(location for location in LOCATIONS if location in sites), evidence=Evidence.ASSERTED)
     if any(mention.hedged_only for mention in mentions):
-        return RuleLabel(UNDEFINED, reason="the rules found only a hedged mention of extravasation")
-    return RuleLabel(NO)
+        return RuleLabel(UNDEFINED, reason="the rules found only a hedged mention of extravasation", evidence=Evidence.HEDGED)
+    return RuleLabel(NO, evidence=Evidence.EXCLUDED if mentions else Evidence.NOT_MENTIONED)
 
 
 def label_with_rules(inputs: pd.DataFrame, rules: Rules = RULES) -> pd.DataFrame:

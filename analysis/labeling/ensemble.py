@@ -17,13 +17,23 @@ from collections import Counter
 
 import pandas as pd
 
-from analysis.data.vocabulary import BASELINE, ENSEMBLE, LOCATIONS, UNDEFINED, Status, join_locations, split_locations
+from analysis.data.vocabulary import (
+    BASELINE,
+    COMBINATION,
+    ENSEMBLE,
+    LOCATIONS,
+    UNDEFINED,
+    Status,
+    join_locations,
+    split_locations,
+)
 from analysis.labeling.labels import LABEL_COLUMNS
 
 
 def voters(labels: pd.DataFrame) -> list[str]:
-    """The models that answered themselves and vote, in the order of ``labels``: all but the ensemble and the baseline."""
-    return [model for model in labels.model.unique() if model not in (ENSEMBLE, BASELINE)]
+    """The models that answered themselves and vote, in the order of ``labels``: all but the ensemble, the baseline
+    and their combination."""
+    return [model for model in labels.model.unique() if model not in (ENSEMBLE, BASELINE, COMBINATION)]
 
 
 def vote(answers: list[str]) -> tuple[str, Status, str]:

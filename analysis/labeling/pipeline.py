@@ -13,6 +13,7 @@ import pandas as pd
 
 from analysis.config import RESPONSE_CACHE_FILE
 from analysis.data.io import write_table
+from analysis.labeling.combination import add_combination
 from analysis.labeling.ensemble import add_ensemble
 from analysis.labeling.inputs import prompt_inputs
 from analysis.labeling.labeler import Labeler
@@ -44,7 +45,7 @@ def label_reports(
     labeler = Labeler(run, models, host, cache_path, refresh, workers, task)
     inputs = prompt_inputs(reports.head(limit) if limit else reports, labeler.run)
     stage1, first = label_stage1(labeler, inputs)
-    labels, gated, second = label_stage2(labeler, inputs, add_ensemble(stage1))
+    labels, gated, second = label_stage2(labeler, inputs, add_combination(add_ensemble(stage1), inputs, labeler.run))
     manifest = record_stage(labeler.manifest(inputs, started), first + second, labels, gated, skipped_because(labeler))
     return labels, manifest
 
