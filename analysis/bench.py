@@ -1,27 +1,46 @@
-"""How close stage 1 comes to what this machine allows: ``python -m analysis bench``.
+"""How close stages 1 and 2 come to what this machine allows: ``python -m analysis bench``.
 
 For each embedded model, on the first ``limit`` reports of a corpus (cold cache):
 
-- the limit: the model's prompt-processing rate on one long batch, measured
-  in this process, and from it the least time stage 1 could take: the tokens
-  each prompt does not share with the prompt before it, divided by that rate
-  (the shared instruction prefix costs once);
-- the pipeline: ``Labeler.stage1`` through the embedded server, as
-  ``make paper`` runs it;
+- the limit: the model's prompt-processing rate on a long batch, measured in
+  this process with the server's thread settings, ``RATE_REPEATS`` times
+  before and as many after the model's pipeline runs, so that both see the same
+  machine: the median is the rate, the spread is printed. From it, the least
+  time each stage could take: the tokens each prompt does not share with the
+  prompt before it, divided by that rate (a shared prefix costs once);
+- the pipeline: stage 1 (``label_stage1``) and stage 2 (the run's localization
+  task, asked about every one of these reports, whatever the gate says)
+  through the embedded server, as ``make paper`` runs them;
 - a naive reference over the same server, as a plain script would do it: the
   same instruction, but after the report (so no prefix is shared), free text
   generated and the answer parsed from it afterwards.
 
-It prints ``ratio_to_limit`` (pipeline time ÷ least time) and
+It prints ``ratio_to_limit`` (pipeline time ÷ least time) per stage and
 ``speedup_vs_naive`` per model, the peak memory of the server with every
-model loaded, and writes everything as JSON. Model loading is timed apart
-and left out of both.
+model loaded, and writes everything as JSON. A ratio below ``MEASUREMENT_FLOOR``
+means the limit was under-measured (the machine was busier while the rate
+was taken than while the pipeline ran), and is flagged as such. Model loading
+is timed apart and left out. A stage that generates text (a written answer)
+has generation in its pipeline time that its least time does not count.
+
+``paper_ratio`` sets the whole of a ``make paper`` run against its least time:
+the manifest's time per model and stage, over the least times of exactly the
+prompts that run sent (its inputs, and the reports its gate sent to stage 2),
+at the rates a bench measured.
+
+``bench_hosts`` measures spreading the reports over several servers already
+running (``--hosts``): stage 1 of each model through the first server alone,
+then through all of them, each from a cold response cache and after the
+preflight has loaded the model everywhere: reports per second each way, and
+whether the answers are the same.
 """
 
 import json
 import re
+import statistics
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -30,31 +49,35 @@ import pandas as pd
 
 from analysis.config import BUILD_DIR, DEMO_DIR, MODELS_DIR
 from analysis.data.io import read_reports
-from analysis.data.vocabulary import LABELS, UNDEFINED
-from analysis.labeling.inputs import prompt_inputs
+from analysis.data.vocabulary import LABELS, POSITIVE, UNDEFINED
+from analysis.labeling.inputs import prompt_inputs, read_inputs
 from analysis.labeling.labeler import Labeler
+from analysis.labeling.labels import read_labels
+from analysis.labeling.manifest import read_manifest
 from analysis.labeling.stage1 import label_stage1
 from analysis.llm.client import free_loopback_port, start_embedded_server
 from analysis.serving.engine import LoadedModel, common_prefix
 from analysis.serving.weights import load_registry
-from analysis.specs import Task, load_run, load_task
+from analysis.specs import Host, Task, load_run, load_task
 
 RATE_TOKENS = 512  # one long batch: the rate at which llama.cpp evaluates a prompt on this machine
+RATE_REPEATS = 3  # long batches timed before, and as many after, a model's pipeline runs
+MEASUREMENT_FLOOR = 0.95  # a pipeline faster than this share of its least time means a mis-measured limit
 NAIVE_MAX_TOKENS = 48
 GIB = 2**30
 
 
-def prompt_rate(model: LoadedModel, text: str) -> float:
-    """Tokens per second evaluating ``RATE_TOKENS`` tokens of ``text`` at once, best of two."""
+def prompt_rates(model: LoadedModel, text: str, repeats: int = RATE_REPEATS) -> list[float]:
+    """Tokens per second evaluating ``RATE_TOKENS`` tokens of ``text`` at once, ``repeats`` times."""
     tokens = model.tokenize(text)[:RATE_TOKENS]
-    best = 0.0
-    for _ in range(2):
+    rates = []
+    for _ in range(repeats):
         model.llm.reset()
         started = time.perf_counter()
         model.llm.eval(tokens)
-        best = max(best, len(tokens) / (time.perf_counter() - started))
+        rates.append(len(tokens) / (time.perf_counter() - started))
     model.llm.reset()
-    return best
+    return rates
 
 
 def unique_tokens(prompts: list[list[int]]) -> list[int]:
@@ -94,71 +117,201 @@ def peak_memory_bytes(pid: int) -> int:
     raise RuntimeError("no VmHWM in /proc: peak memory is measured on Linux only")
 
 
+def first_sent(reports_file: Path, run, limit: int) -> pd.DataFrame:
+    """The inputs of the first ``limit`` reports of ``reports_file`` that send a prompt (those with an impression)."""
+    inputs = prompt_inputs(read_reports(reports_file), run)
+    return inputs[inputs.prompt_text.notna()].head(limit)
+
+
+def stage_prompts(model: LoadedModel, task: Task, texts: list[str]) -> list[list[int]]:
+    """The tokenized prompts ``task`` sends about ``texts``, in the order they are sent (a report's probes together)."""
+    messages = ([task.messages(text, probe) for text in texts for probe in task.probes] if task.probes
+                else [task.messages(text) for text in texts])
+    return [model.tokenize(model.render_chat(each)) for each in messages]
+
+
+def stage_tasks(run) -> dict[str, Task]:
+    """The run's tasks by stage: stage 1, and stage 2 where the run has a localization task."""
+    return {"stage1": load_task(run.task), **({"stage2": load_task(run.localization.task)} if run.localization else {})}
+
+
+def _limit(unique: int, pipeline_s: float, rate: float) -> dict:
+    least = unique / rate
+    ratio = pipeline_s / least
+    return {"unique_tokens": unique, "least_s": least, "pipeline_s": pipeline_s, "ratio_to_limit": ratio,
+            "measurement_error": ratio < MEASUREMENT_FLOOR}
+
+
 def bench(reports_file: Path = DEMO_DIR / "reports.csv", limit: int = 40, run_name: str = "embedded",
-          tags: list[str] | None = None, models_dir: Path = MODELS_DIR) -> dict:
+          tags: list[str] | None = None, models_dir: Path = MODELS_DIR, paper_dir: Path | None = None) -> dict:
+    """The figures of the module's docstring; with ``paper_dir`` (a ``make paper`` run's folder), that run's
+    stages against their least times too."""
     run = load_run(run_name)
     tags = tags or run.tags
-    inputs = prompt_inputs(read_reports(reports_file), run)
-    inputs = inputs[inputs.prompt_text.notna()].head(limit)
+    inputs = first_sent(reports_file, run, limit)
     texts = inputs.prompt_text.tolist()
     registry = load_registry()
-    task = load_task(run.task)
-    results = {"reports": len(texts), "reports_file": str(reports_file), "models": {}}
-
-    limits = {}
-    for tag in tags:
-        model = LoadedModel(tag, registry[tag].path(models_dir), num_ctx=run.options["num_ctx"])
-        prompts = [model.tokenize(model.render_chat(task.messages(text))) for text in texts]
-        counts = unique_tokens(prompts)
-        rate = prompt_rate(model, "\n".join(texts))
-        limits[tag] = {"prompt_tokens_per_s": rate, "unique_tokens": sum(counts),
-                       "prompt_tokens": sum(map(len, prompts)),
-                       "least_s": sum(counts) / rate}
-        del model
-
+    tasks = stage_tasks(run)
+    results = {"reports": len(texts), "reports_file": str(reports_file), "models": {},
+               "tasks": {stage: task.name for stage, task in tasks.items()}}
+    paper = paper_sent(paper_dir) if paper_dir else None
     host = f"http://127.0.0.1:{free_loopback_port()}"
     server = start_embedded_server(host)
     try:
         client = ollama.Client(host=host)
         for tag in tags:
+            model = LoadedModel(tag, registry[tag].path(models_dir), num_ctx=run.options["num_ctx"])
+            unique = {stage: sum(unique_tokens(stage_prompts(model, task, texts))) for stage, task in tasks.items()}
+            sample = "\n".join(texts)
+            rates = prompt_rates(model, sample)
             started = time.perf_counter()
             client.chat(model=tag, messages=[{"role": "user", "content": "Hello."}], options={"num_predict": 1,
                         "num_ctx": run.options["num_ctx"]})
             load_s = time.perf_counter() - started
+            pipeline = {}
             with tempfile.TemporaryDirectory() as scratch:
                 labeler = Labeler(run, models=[tag], host=host, cache_path=Path(scratch) / "cache.sqlite")
                 started = time.perf_counter()
                 labels, _ = label_stage1(labeler, inputs)
-                pipeline_s = time.perf_counter() - started
-            naive_s, naive_answers = naive_run(client, tag, task, texts, run.options_for(tag))
-            least = limits[tag]["least_s"]
+                pipeline["stage1"] = time.perf_counter() - started
+                if labeler.locator:
+                    labeler.check(labeler.locator, texts)
+                    started = time.perf_counter()
+                    labeler.ask(labeler.locator, dict(zip(inputs.report_id, texts)))
+                    pipeline["stage2"] = time.perf_counter() - started
+            naive_s, naive_answers = naive_run(client, tag, tasks["stage1"], texts, run.options_for(tag))
+            rates += prompt_rates(model, sample)
+            rate = statistics.median(rates)
             results["models"][tag] = {
-                **limits[tag], "load_s": load_s, "pipeline_s": pipeline_s, "naive_s": naive_s,
-                "pipeline_reports_per_s": len(texts) / pipeline_s,
-                "pipeline_unique_tokens_per_s": limits[tag]["unique_tokens"] / pipeline_s,
-                "ratio_to_limit": pipeline_s / least, "speedup_vs_naive": naive_s / pipeline_s,
+                "prompt_tokens_per_s": rate, "rates": rates, "load_s": load_s, "naive_s": naive_s,
+                **{stage: _limit(unique[stage], pipeline[stage], rate) for stage in pipeline},
+                "pipeline_reports_per_s": len(texts) / pipeline["stage1"],
+                "speedup_vs_naive": naive_s / pipeline["stage1"],
                 "pipeline_answers": labels.extravasation.value_counts().reindex(LABELS, fill_value=0).to_dict(),
                 "naive_answers": pd.Series(naive_answers).value_counts().reindex(LABELS, fill_value=0).to_dict(),
             }
+            if paper:
+                results.setdefault("paper", {"run_dir": str(paper["run_dir"]), "models": {}})["models"][tag] = {
+                    stage: {"unique_tokens": sum(unique_tokens(stage_prompts(model, tasks[stage], sent)))}
+                    for stage, sent in paper["texts"].items() if stage in tasks}
+                for stage, entry in results["paper"]["models"][tag].items():
+                    entry["least_s"] = entry["unique_tokens"] / rate
+                    entry["pipeline_s"] = paper["seconds"].get((tag, tasks[stage].name))
+            del model
         results["server_peak_memory_gib"] = peak_memory_bytes(server.pid) / GIB
         results["models_loaded"] = [m["name"] for m in httpx.get(f"{host}/api/ps").json()["models"]]
     finally:
         server.terminate()
         server.wait(timeout=30)
+    if paper:
+        results["paper"] |= paper_ratio(results["paper"]["models"], paper["wall_s"])
     return results
 
 
-def table(results: dict) -> str:
+def paper_sent(directory: Path) -> dict:
+    """What the ``make paper`` run in ``directory`` sent, from its files: the stage-1 prompts (its inputs), the
+    stage-2 ones (the reports its gate sent), each model's seconds per task (its manifest), and the time from
+    its start to its end."""
+    manifest = read_manifest(directory)
+    inputs = read_inputs(directory / "inputs.csv")
+    sent = inputs[inputs.prompt_text.notna()]
+    labels = read_labels(directory / "labels.csv")
+    gate = manifest["run"].get("localization") and manifest["run"]["localization"]["gate"]
+    gated = labels[(labels.model == gate) & (labels.extravasation == POSITIVE)].report_id if gate else []
+    texts = dict(zip(sent.report_id, sent.prompt_text))
+    seconds: dict[tuple[str, str], float] = {}
+    for entry in manifest["timing"]:  # a stage run in parts (a resumed run) adds up
+        seconds[entry["model"], entry["task"]] = seconds.get((entry["model"], entry["task"]), 0.0) + entry["seconds"]
+    started, finished = (datetime.fromisoformat(manifest[key]) for key in ("started_at", "finished_at"))
+    return {"run_dir": directory, "seconds": seconds, "wall_s": (finished - started).total_seconds(),
+            "texts": {"stage1": list(texts.values()), "stage2": [texts[i] for i in gated if i in texts]}}
+
+
+def paper_ratio(models: dict, wall_s: float) -> dict:
+    """Each stage's time in the paper's run (summed over models) against its least time, and the labeling's
+    whole time (first request to last answer, model loading and the stages between included) against the sum."""
+    stages = {}
+    for entry in models.values():
+        for stage, figures in entry.items():
+            total = stages.setdefault(stage, {"least_s": 0.0, "pipeline_s": 0.0})
+            total["least_s"] += figures["least_s"]
+            total["pipeline_s"] += figures["pipeline_s"] or 0.0
+    for total in stages.values():
+        total["ratio_to_limit"] = total["pipeline_s"] / total["least_s"]
+    least = sum(total["least_s"] for total in stages.values())
+    return {"stages": stages, "labeling_wall_s": wall_s, "least_s": least, "ratio_to_limit": wall_s / least}
+
+
+def _stage1_through(run, hosts: list[str], tag: str, texts: dict[str, str]) -> tuple[float, dict]:
+    """Seconds stage 1 of ``tag`` takes spread over ``hosts`` (cold response cache, the model loaded by the
+    preflight), and its answers: ``{report_id: (answer, p_yes)}``."""
+    spread_run = run.model_copy(update={"hosts": [Host(url=url) for url in hosts]})
+    with tempfile.TemporaryDirectory() as scratch:
+        labeler = Labeler(spread_run, models=[tag], cache_path=Path(scratch) / "cache.sqlite")
+        labeler.check(labeler.task, texts.values())
+        started = time.perf_counter()
+        answers, _ = labeler.ask(labeler.task, texts)
+        seconds = time.perf_counter() - started
+    return seconds, {report_id: (answer.value, answer.p_yes) for report_id, answer in answers[tag].items()}
+
+
+def bench_hosts(hosts: list[str], reports_file: Path = DEMO_DIR / "reports.csv", limit: int = 40,
+                run_name: str = "embedded", tags: list[str] | None = None) -> dict:
+    """Reports per second of stage 1 through the first of ``hosts`` alone and through all of them."""
+    run = load_run(run_name)
+    sent = first_sent(reports_file, run, limit)
+    texts = dict(zip(sent.report_id, sent.prompt_text))
+    results = {"reports": len(texts), "reports_file": str(reports_file), "hosts": hosts, "models": {}}
+    for tag in tags or run.tags:
+        one_s, one = _stage1_through(run, hosts[:1], tag, texts)
+        all_s, every = _stage1_through(run, hosts, tag, texts)
+        results["models"][tag] = {
+            "one_server_s": one_s, "one_server_reports_per_s": len(texts) / one_s,
+            "all_servers_s": all_s, "all_servers_reports_per_s": len(texts) / all_s,
+            "speedup": one_s / all_s, "same_answers": one == every,
+        }
+    return results
+
+
+def hosts_table(results: dict) -> str:
     rows = [{
-        "model": tag, "prompt tok/s": f"{m['prompt_tokens_per_s']:.1f}",
-        "unique tokens": m["unique_tokens"], "least s": f"{m['least_s']:.1f}", "pipeline s": f"{m['pipeline_s']:.1f}",
-        "reports/s": f"{m['pipeline_reports_per_s']:.2f}", "unique tok/s": f"{m['pipeline_unique_tokens_per_s']:.1f}",
-        "naive s": f"{m['naive_s']:.1f}", "ratio_to_limit": f"{m['ratio_to_limit']:.2f}",
-        "speedup_vs_naive": f"{m['speedup_vs_naive']:.2f}",
+        "model": tag, "1 server s": f"{m['one_server_s']:.1f}", "1 server reports/s": f"{m['one_server_reports_per_s']:.2f}",
+        f"{len(results['hosts'])} servers s": f"{m['all_servers_s']:.1f}",
+        f"{len(results['hosts'])} servers reports/s": f"{m['all_servers_reports_per_s']:.2f}",
+        "speedup": f"{m['speedup']:.2f}", "same answers": "yes" if m["same_answers"] else "no",
     } for tag, m in results["models"].items()]
+    return (f"{results['reports']} reports, cold cache, through {', '.join(results['hosts'])}\n"
+            + pd.DataFrame(rows).to_string(index=False))
+
+
+def table(results: dict) -> str:
+    rows = []
+    for tag, m in results["models"].items():
+        for stage in ("stage1", "stage2"):
+            if stage not in m:
+                continue
+            figures = m[stage]
+            rows.append({
+                "model": tag, "stage": stage, "task": results["tasks"][stage],
+                "prompt tok/s": f"{m['prompt_tokens_per_s']:.1f} ({min(m['rates']):.1f}-{max(m['rates']):.1f})",
+                "unique tokens": figures["unique_tokens"], "least s": f"{figures['least_s']:.1f}",
+                "pipeline s": f"{figures['pipeline_s']:.1f}",
+                "ratio_to_limit": f"{figures['ratio_to_limit']:.2f}" + (" (limit under-measured)"
+                                                                       if figures["measurement_error"] else ""),
+                "speedup_vs_naive": f"{m['speedup_vs_naive']:.2f}" if stage == "stage1" else "",
+            })
     memory = (f"server peak memory with {', '.join(results['models_loaded'])} loaded: "
               f"{results['server_peak_memory_gib']:.2f} GiB")
-    return f"{results['reports']} reports, cold cache\n" + pd.DataFrame(rows).to_string(index=False) + "\n" + memory
+    text = (f"{results['reports']} reports, cold cache; prompt tok/s: the median of {2 * RATE_REPEATS} long batches "
+            f"(their range), half before and half after the model's pipeline runs\n"
+            + pd.DataFrame(rows).to_string(index=False) + "\n" + memory)
+    if paper := results.get("paper"):
+        lines = [f"{stage}: {t['pipeline_s'] / 60:.1f} min against a least {t['least_s'] / 60:.1f} min "
+                 f"(ratio {t['ratio_to_limit']:.2f})" for stage, t in paper["stages"].items()]
+        text += (f"\nthe last make paper ({paper['run_dir']}), at these rates: " + "; ".join(lines)
+                 + f"; labeling from first request to last answer {paper['labeling_wall_s'] / 60:.1f} min against "
+                 f"{paper['least_s'] / 60:.1f} (ratio {paper['ratio_to_limit']:.2f})")
+    return text
 
 
 def write(results: dict, path: Path = BUILD_DIR / "bench.json") -> Path:

@@ -3,7 +3,7 @@
 A task (``analysis/tasks/NAME.yaml``) is one question asked of a report: its
 prompt template, the allowed answers, the JSON schema of the answer, and a
 version that enters the response-cache key. A run (``analysis/runs/NAME.yaml``)
-says which models answer it and with which options.
+says which models answer it, with which options, and on which servers.
 """
 
 from pathlib import Path
@@ -13,7 +13,7 @@ import jinja2
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from analysis.config import RUNS_DIR, TASKS_DIR
+from analysis.config import RULES_DIR, RUNS_DIR, TASKS_DIR
 from analysis.data.vocabulary import BASELINE
 
 # Stage-1 prompt variants are task files named extravasation_<variant>.yaml.
@@ -53,8 +53,13 @@ class Task(_Spec):
         description="first_token: the reply starts with `answer_prefix` and the allowed answers' log-probabilities "
                     "at the next token decide, in one forward pass; structured: the model writes the JSON answer.",
     )
-    answer_prefix: str = Field('{"answer": "', description="first_token: the start of the reply, given to the model.")
+    answer_prefix: str = Field('{"answer": "', description="first_token: the start of the reply, given to the model "
+                               "(a Jinja template: `probe` names the item asked, for a task with probes).")
     examples: list[Example] = Field([], description="Worked examples for a few-shot template, from the development split only.")
+    probes: list[str] = Field([], description="Items asked one at a time about the same report (stage 2's sites): the "
+                              "answer prefix names each in turn, so that the requests share the prompt but its end.")
+    probe_question: str = Field("", description="structured decision of a task with probes: the question added to the "
+                                "user message for each item (a Jinja template with `probe`).")
 
     @model_validator(mode="after")
     def _decidable(self) -> "Task":
@@ -63,6 +68,8 @@ class Task(_Spec):
         wrong = [e.source for e in self.examples if e.answer not in self.answers]
         if wrong:
             raise ValueError(f"examples {wrong} have an answer outside {self.answers}")
+        if self.probes and not self.probe_question:
+            raise ValueError("a task with probes needs probe_question, for servers that must be asked for structured answers")
         return self
 
     def edited(self, template: str, name: str) -> "Task":
@@ -76,12 +83,25 @@ class Task(_Spec):
             raise SpecError(f"the edited template of {name!r} is the same as {self.name!r}'s: the edit changed nothing")
         return self.model_copy(update={"name": name, "template": template})
 
-    def messages(self, impression: str) -> list[dict]:
-        """The request's messages; with ``first_token``, the reply's start as an assistant message to continue."""
+    @property
+    def longest_probe(self) -> str | None:
+        """The probe whose request is longest (what a preflight checks against num_ctx), or None without probes."""
+        return max(self.probes, key=len) if self.probes else None
+
+    def messages(self, impression: str, probe: str | None = None) -> list[dict]:
+        """The request's messages; with ``first_token``, the reply's start as an assistant message to continue.
+
+        ``probe`` is the item asked, for a task with probes: it is named in the
+        reply's start (first token), or by a question after the prompt (structured).
+        """
+        if bool(self.probes) != (probe is not None):
+            raise ValueError(f"task {self.name} {'asks about one of ' + str(self.probes) if self.probes else 'has no probes'}")
         prompt = _TEMPLATES.from_string(self.template).render(impression=impression, examples=self.examples)
+        if probe is not None and self.decision == "structured":
+            prompt += "\n\n" + _TEMPLATES.from_string(self.probe_question).render(probe=probe)
         user = {"role": "user", "content": prompt}
         if self.decision == "first_token":
-            return [user, {"role": "assistant", "content": self.answer_prefix}]
+            return [user, {"role": "assistant", "content": _TEMPLATES.from_string(self.answer_prefix).render(probe=probe)}]
         return [user]
 
 
@@ -93,6 +113,8 @@ class ModelSpec(_Spec):
 class Localization(_Spec):
     task: str
     gate: str = Field(description="The model whose stage-1 Yes sends a report to stage 2.")
+    cut: float = Field(0.5, gt=0, lt=1, description="A task with probes (one question per site): a site is named "
+                       "where its probability reaches this cut.")
 
 
 class Bootstrap(_Spec):
@@ -107,20 +129,42 @@ class Requests(_Spec):
     backoff_s: float = Field(1.0, ge=0, description="Wait before the first retry; doubled before each next one.")
 
 
+class Host(_Spec):
+    """One server of a run; several serve the same models, and the reports are spread over them."""
+
+    url: str = Field(description="An Ollama host (http://gpu1:11434) or an OpenAI-compatible base URL "
+                                 "(http://gpu1:8000/v1), as the run's backend speaks.")
+    workers: int | None = Field(None, ge=1, description="Requests in flight to this server at once (its parallel "
+                                                        "slots); default: the run's workers.")
+    models: list[str] | None = Field(None, description="The run's models this server serves (vLLM and llama-server "
+                                                       "serve one model each); default: every one.")
+
+
 class Run(_Spec):
     name: str
     description: str
+    backend: Literal["ollama", "openai"] = Field(
+        "ollama", description="The API the servers speak: Ollama's, or OpenAI's chat completions (vLLM, SGLang, "
+                              "llama.cpp's llama-server), through each one's official client.")
+    hosts: list[Host] = Field(
+        [], description="The servers that answer, each with its own workers. None listed: one server, at "
+                        "OLLAMA_HOST (ollama) or OPENAI_BASE_URL (openai).")
     task: str
     localization: Localization | None = None
     models: list[ModelSpec] = Field(min_length=1)
     baseline: str | None = Field(
         None, description="Rule file in analysis/rules whose labels stand beside the models as `rules` (not in the ensemble)."
     )
-    options: dict = Field(description="Ollama options shared by every model; a model's own options override them.")
+    options: dict = Field(description="Ollama options shared by every model; a model's own options override them. "
+                                      "The openai backend sends their equivalents (num_predict as max_tokens).")
     keep_alive: str = Field("30m", description="How long the server keeps each model loaded between requests.")
-    workers: int = Field(1, ge=1, description="Requests in flight at once; match OLLAMA_NUM_PARALLEL.")
+    workers: int = Field(1, ge=1, description="Requests in flight to each server at once; match its parallel slots "
+                                              "(OLLAMA_NUM_PARALLEL, vLLM's max-num-seqs, llama-server's --parallel).")
     requests: Requests = Requests()
     ensemble: Literal["majority"] = "majority"
+    combination: Literal["context_veto"] | None = Field(
+        None, description="context_veto: a label set beside the ensemble, its answer unless the baseline's ConText finds "
+                          "every mention of extravasation hedged or excluded (analysis.labeling.combination).")
     bootstrap: Bootstrap = Bootstrap()
     no_impression: Literal["undefined", "full_report"] = Field(
         "undefined", description="A report without an impression is Undefined (no model call) or sent whole."
@@ -136,7 +180,21 @@ class Run(_Spec):
                 raise ValueError(f"options.{required} must be pinned: servers differ in their defaults")
         if self.localization and self.localization.gate not in self.tags:
             raise ValueError(f"localization.gate {self.localization.gate!r} is not one of the run's models {self.tags}")
+        if self.combination and not self.baseline:
+            raise ValueError(f"combination {self.combination} reads the baseline's ConText: the run needs a baseline")
+        urls = [host.url for host in self.hosts]
+        if len(set(urls)) < len(urls):
+            raise ValueError(f"hosts lists a server twice: {urls}")
+        for host in self.hosts:
+            if unknown := sorted(set(host.models or []) - set(self.tags)):
+                raise ValueError(f"hosts: {host.url} serves {unknown}, which are not models of the run {self.tags}")
+        if self.hosts and (unserved := [tag for tag in self.tags if not self.hosts_of(tag)]):
+            raise ValueError(f"hosts: no server serves {unserved}")
         return self
+
+    def hosts_of(self, tag: str) -> list[Host]:
+        """The servers of the run file that serve ``tag``."""
+        return [host for host in self.hosts if host.models is None or tag in host.models]
 
     @property
     def tags(self) -> list[str]:
@@ -183,3 +241,11 @@ def stage1_task_name(variant: str, directory: Path = TASKS_DIR) -> str:
 
 def load_run(name: str, directory: Path = RUNS_DIR) -> Run:
     return _load(Run, Path(directory) / f"{name}.yaml")
+
+
+def rules_developed_on(name: str, directory: Path = RULES_DIR) -> list[str]:
+    """The parts of the split (``dev``, ``test``) read while a rule file was written, by its ``developed_on``."""
+    path = Path(directory) / f"{name}.yaml"
+    if not path.is_file():
+        raise SpecError(f"{path}: no such rule file")
+    return list(yaml.safe_load(path.read_text()).get("developed_on", []))

@@ -15,10 +15,14 @@
 # # 5. Stage 2: where is the bleeding? Table 1B
 #
 # As in the study, the reports that the run's gate model called `Yes` go to
-# every model with the localization prompt: any of eight sites. The
-# ensemble's sites are those more than half of the models name. Table 1B:
-# F1 per site, one-vs-rest, over the reports whose ground truth is `Yes`
-# (a true-Yes report the gate missed counts as a miss for every site).
+# every model with the localization prompt: any of eight sites. The run file
+# says how: a list the model writes (the study's prompt), or one yes/no
+# question per site decided by its probability (`p_<site>`, the site named
+# where it reaches `localization.cut`). The ensemble's sites are those more
+# than half of the models name; with site probabilities, their mean stands
+# beside the vote as a second ensemble row. Table 1B:
+# F1 per site, one-vs-rest, on the scored test reports, in two designs
+# (stage 2 alone; end to end), each with its counts (see Table 1B below).
 
 # %% tags=["parameters"]
 run_name = "embedded"  # a run file in analysis/runs: embedded or paper
@@ -30,8 +34,8 @@ import pandas as pd
 
 from analysis.config import RESPONSE_CACHE_FILE, ROOT, run_dir
 from analysis.data.io import read_truth, write_table
-from analysis.data.vocabulary import Status
-from analysis.evaluation.evaluate import evaluate_stage2
+from analysis.data.vocabulary import Status, site_score_column
+from analysis.evaluation.evaluate import evaluate_stage2, label_set_notes
 from analysis.labeling.inputs import read_inputs
 from analysis.labeling.labeler import Labeler
 from analysis.labeling.labels import LABEL_COLUMNS, read_labels
@@ -64,10 +68,13 @@ labels[labels.locations_status != Status.NOT_ASKED].groupby("model", sort=False)
 asked = labels[(labels.model == labeler.tags[0]) & (labels.locations_status == Status.ANSWERED)]
 if len(asked):
     shown = asked.iloc[0]
-    seen = exchange(RESPONSE_CACHE_FILE, shown.locations_key, labeler.locator.answers)
+    # With one question per site, the first site's exchange; the others differ only in the site named.
+    seen = exchange(RESPONSE_CACHE_FILE, shown.locations_key.split(";")[0], labeler.locator.answers)
     for message in seen.messages:
         print(f"--- {message['role']} ---\n{message['content']}")
     print(f"--- reply ---\n{seen.content}\n\n{shown.model} on {shown.report_id}: {shown.locations or 'no site'}")
+    if labeler.locator.probes:
+        display(shown[[site_score_column(site) for site in labeler.locator.probes]].rename("p").to_frame().T.round(3))
 
 # %% [markdown]
 # ## Where the models name different sites
@@ -84,11 +91,17 @@ split_sites.join(truth_sites.rename("truth")).head(10)
 # %% [markdown]
 # ## Table 1B
 #
-# F1 per site over the test reports whose ground truth is `Yes`. Read each
-# F1 beside its support: a site with five true reports cannot give a tight
-# interval.
+# F1 per site on the scored test reports, in two designs: *stage 2 alone*
+# (the reports the gate model called Yes whose truth is Yes: what the sites
+# are worth once a bleed is found) and *end to end* (every scored report; a
+# site counts only where the gate said Yes and the model named it). Read
+# each F1 beside its support: a site with five true reports cannot give a
+# tight interval.
 
 # %%
-table = evaluate_stage2(labels, read_truth(out / "truth.csv"), labeler.run.bootstrap)
-write_stage2(table, pd.read_csv(ROOT / figures_dir / "table1a.csv"), ROOT / figures_dir)
-table.pivot(index="location", columns="model", values="f1").loc[table.location.unique(), table.model.unique()]
+run = labeler.run
+evaluation = evaluate_stage2(labels, read_truth(out / "truth.csv"), read_truth(out / "truth_dev.csv"), run)
+write_stage2(evaluation, pd.read_csv(ROOT / figures_dir / "table1a.csv"), ROOT / figures_dir, label_set_notes(run))
+table = evaluation.table1b
+print(table.attrs["gate_counts"])
+table.pivot_table(index=["design", "location"], columns="model", values="f1", sort=False).round(3)

@@ -8,12 +8,14 @@ import ollama
 import pandas as pd
 import pytest
 
-from analysis.data.vocabulary import LOCATIONS, Status, split_locations
+from analysis.data.vocabulary import COMBINATION, LOCATIONS, Status, split_locations
 from analysis.labeling.pipeline import label_reports, write_outputs
 from analysis.llm import asking
 from analysis.llm.asking import Asker
 from analysis.llm.cache import ResponseCache
-from analysis.llm.client import ModelNotLoaded, Server, ServerLost, connect, describe_models
+from analysis.llm.client import connect, describe_models
+from analysis.llm.ollama_api import OllamaServer
+from analysis.llm.server import ModelNotLoaded, Refused, ServerLost
 from analysis.specs import Requests, load_run, load_task
 from tests.conftest import SMALL_MODEL
 
@@ -114,9 +116,10 @@ def test_stage_two_asks_every_model_about_the_gate_models_yes_reports(use_server
     paths = write_outputs(labels, manifest, tmp_path / "out", cache_path=tmp_path / "cache.sqlite")
     written = json.loads(paths[1].read_text())
     assert [m["tag"] for m in written["models"]] == load_run("embedded").tags
-    assert written["models"][0]["digest"] and written["tasks"][1]["name"] == "extravasation_location"
+    locator = load_run("embedded").localization.task
+    assert written["models"][0]["digest"] and written["tasks"][1]["name"] == locator
     assert {t["task"] for t in written["timing"]} == {
-        "extravasation_zeroshot", "extravasation_location", f"rules extravasation v{written['baseline']['version']}"}
+        "extravasation_zeroshot", locator, f"rules extravasation v{written['baseline']['version']}"}
     assert written["counts"]["ensemble"] and written["server"]["version"].startswith("extravasation-llm embedded")
 
 
@@ -127,7 +130,7 @@ def test_the_paper_run_works_with_the_embedded_models_swapped_in(use_server, tmp
     localization = paper.localization.model_copy(update={"gate": swap[paper.localization.gate]})
     swapped = paper.model_copy(update={"models": models, "localization": localization})
     labels, manifest = label_reports(reports_frame(), run=swapped, cache_path=tmp_path / "cache.sqlite")
-    assert labels.groupby("model").size().to_dict() == {tag: 4 for tag in [*swap.values(), "ensemble", "rules"]}
+    assert labels.groupby("model").size().to_dict() == {tag: 4 for tag in [*swap.values(), "ensemble", "rules", COMBINATION]}
     assert manifest["run"]["name"] == "paper"
     decided = {row["tag"]: row["decision"] for row in manifest["preflight"]["extravasation_zeroshot"]["models"]}
     assert decided == {tag: "first_token" for tag in swap.values()}  # the embedded server leaves the reply open
@@ -140,7 +143,7 @@ class ScriptedClient:
     def __init__(self, *errors):
         self.errors, self.calls = list(errors), 0
 
-    def _request_raw(self, method, path, json):
+    def _request_raw(self, method, path, json, timeout):
         self.calls += 1
         if self.errors:
             raise self.errors.pop(0)
@@ -161,26 +164,25 @@ class ScriptedClient:
     (ollama.ResponseError("llama-server process has terminated: cudaMalloc failed: out of memory", 500), False),
 ])
 def test_only_failures_of_the_server_or_the_network_are_retried(error, retried):
-    server = Server("http://127.0.0.1:9", client=None, version="test")
+    server = OllamaServer("http://127.0.0.1:9", client=ScriptedClient(error), version="test")
     asker = Asker(server, cache=None, tag="m", digest="d", task=TASK, options=OPTIONS,
                   requests=Requests(retries=2, backoff_s=0))
-    asker.client = ScriptedClient(error)
     if retried:
-        assert asker._chat({"model": "m", "messages": []})["message"]["content"] == "Yes"
-        assert asker.client.calls == 2
+        assert asker._chat({"model": "m", "messages": []}, server)["message"]["content"] == "Yes"
+        assert server.client.calls == 2
     else:
-        with pytest.raises((type(error), ModelNotLoaded)):
-            asker._chat({"model": "m", "messages": []})
-        assert asker.client.calls == 1
+        with pytest.raises((Refused, ModelNotLoaded, ValueError)):
+            asker._chat({"model": "m", "messages": []}, server)
+        assert server.client.calls == 1
 
 
 def test_a_failure_on_every_try_stops_the_run_with_a_resume_hint():
-    server = Server("http://127.0.0.1:9", client=None, version="test")
+    server = OllamaServer("http://127.0.0.1:9", client=ScriptedClient(*[ollama.ResponseError("overloaded", 503)] * 3),
+                          version="test")
     asker = Asker(server, cache=None, tag="m", digest="d", task=TASK, options=OPTIONS,
                   requests=Requests(retries=2, backoff_s=0))
-    asker.client = ScriptedClient(*[ollama.ResponseError("overloaded", 503)] * 3)
     with pytest.raises(ServerLost, match="failed 3 times in a row .* run the same command again to resume"):
-        asker._chat({"model": "m", "messages": []})
+        asker._chat({"model": "m", "messages": []}, server)
 
 
 def test_a_prompt_the_server_refuses_as_too_long_is_undefined_and_not_cached(use_server, tmp_path):

@@ -17,6 +17,9 @@ SITE_SEPARATOR = ";"
 # (compared with the models, never voted with them).
 ENSEMBLE = "ensemble"
 BASELINE = "rules"
+# The ensemble's answer unless the rules' ConText finds every mention of extravasation not to be an asserted bleed
+# (run file ``combination: context_veto``): a combination of both, beside the study's vote, never in its place.
+COMBINATION = "ensemble + ConText veto"
 
 DEV, TEST = "dev", "test"  # the parts of a split file
 
@@ -35,7 +38,16 @@ class Status(StrEnum):
     TIMEOUT = "timeout"  # no response within the timeout, on every try
     VOTED = "voted"  # the ensemble: a majority of the models agreed
     NO_MAJORITY = "no majority"  # the ensemble: no answer had a majority
+    VETOED = "vetoed by ConText"  # the combination: the rules found no asserted mention, only hedged or excluded ones
     NOT_ASKED = "not asked"  # stage 2: the gate model did not call the report Yes
+
+
+def site_score_column(site: str) -> str:
+    """The labels' column of a site's probability (stage 2 asked one site at a time): ``p_abdominal_wall``."""
+    return "p_" + "".join(character if character.isalnum() else "_" for character in site)
+
+
+SITE_SCORE_COLUMNS = [site_score_column(site) for site in LOCATIONS]
 
 
 def split_locations(cell: str) -> list[str]:
