@@ -93,6 +93,25 @@ def test_a_model_whose_template_closes_the_turn_answers_in_json_and_the_manifest
     assert cache.request_of(labels[labels.model == LLAMA].response_key.iloc[0])["messages"][-1]["role"] == "assistant"
 
 
+def test_site_questions_to_a_closed_turn_model_name_the_site_in_the_question_and_keep_every_report(ollama, tmp_path):
+    probes = load_task("location_probes")
+    run = paper_run(localization=PAPER.localization.model_copy(update={"task": probes.name, "gate": LLAMA}))
+    cache_path = tmp_path / "cache.sqlite"
+    labels, manifest = label_reports(REPORTS, run=run, models=[LLAMA, MISTRAL], host=ollama, cache_path=cache_path)
+    decided = {row["tag"]: row["decision"] for row in manifest["preflight"][probes.name]["models"]}
+    assert decided == {LLAMA: "first_token", MISTRAL: "structured"}
+    assert labels.groupby("model").size().to_dict() == {tag: len(REPORTS) for tag in set(labels.model)}
+    gated = labels[(labels.model == MISTRAL) & (labels.locations_status != Status.NOT_ASKED)]
+    assert len(gated) == manifest["reports"]["sent_to_stage_2"] > 0
+    cache = ResponseCache(cache_path, read_only=True)
+    keys = gated.locations_key.iloc[0].split(";")
+    sent = [cache.request_of(key) for key in keys]
+    # The closed turn cannot be continued: each site is asked in the user message, and answered in JSON.
+    assert [request["messages"][-1]["content"].split("\n\n")[-1] for request in sent] == [
+        probes.probe_question.replace("{{ probe }}", site) for site in probes.probes]
+    assert all(request["format"] == probes.answer_schema and len(request["messages"]) == 1 for request in sent)
+
+
 def test_a_server_older_than_logprobs_is_refused_before_anything_is_asked(tmp_path_factory, tmp_path):
     url, process = start(tmp_path_factory, "old", version="0.12.10", aliases={LLAMA: SMALL_MODEL})
     try:

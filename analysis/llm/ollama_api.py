@@ -193,7 +193,8 @@ class OllamaServer(Server):
         check.longest_prompt_bytes = len(rendered.encode("utf-8")) + max(options.get("num_predict", 0), 0)
         check.rendered_end = rendered[-60:]
         if task.decision == FIRST_TOKEN:
-            check.open_turn = rendered.endswith(task.answer_prefix)
+            # The answer prefix as sent (a task with probes names the probe in it).
+            check.open_turn = rendered.endswith(request["messages"][-1]["content"])
             if not check.open_turn:
                 return structured_instead(check, task, "the template closes the reply's turn")
         return check
