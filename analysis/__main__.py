@@ -4,7 +4,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from analysis.config import BUILD_DIR, DEMO_DIR, MODELS_DIR, RESPONSE_CACHE_FILE
+from analysis.config import BUILD_DIR, DEMO_DIR, FIGURES_DIR, MODELS_DIR, PROCESSED_DIR, RESPONSE_CACHE_FILE, run_dir
 
 
 def _serve(args) -> int:
@@ -38,7 +38,7 @@ def _label(args) -> int:
 
     reports = read_reports(args.reports, id_column=args.id_column, text_column=args.text_column)
     labels, manifest = label_reports(
-        reports, run=args.run, models=args.models or None, limit=args.limit, cache_path=args.cache,
+        reports, run=args.run, models=args.models or None, limit=args.limit, host=args.host, cache_path=args.cache,
         refresh=args.refresh, workers=args.workers, task=args.task,
     )
     paths = write_outputs(labels, manifest, args.out, cache_path=args.cache)
@@ -51,7 +51,7 @@ def _check(args) -> int:
     from analysis.labeling.inputs import prompt_inputs
     from analysis.labeling.labeler import Labeler
 
-    labeler = Labeler(args.run, models=args.models or None, task=args.task)
+    labeler = Labeler(args.run, models=args.models or None, host=args.host, task=args.task)
     if not labeler.tags:
         raise SystemExit("check: the models chosen ask no LLM server (the rules need none)")
     inputs = prompt_inputs(read_reports(args.reports, id_column=args.id_column, text_column=args.text_column), labeler.run)
@@ -63,23 +63,29 @@ def _check(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from analysis.data.io import read_split, read_truth
+    from analysis.data.io import read_case_features, read_split, read_truth, write_table
     from analysis.data.split import truth_parts
     from analysis.evaluation.evaluate import evaluate_stage1, evaluate_stage2
     from analysis.labeling.labels import read_labels
     from analysis.reporting.tables import write_stage1, write_stage2
     from analysis.specs import load_run
 
-    labels = read_labels(args.labels)
+    labels, run = read_labels(args.labels), load_run(args.run)
     truth, truth_dev = truth_parts(read_truth(args.truth), read_split(args.split) if args.split else None)
     if args.split:
         print(f"Evaluated on the test split of {args.split}: {len(truth)} reports with ground truth "
               f"({len(truth_dev)} development reports choose the p_yes cut)")
-    bootstrap = load_run(args.run).bootstrap
-    first = evaluate_stage1(labels, truth, truth_dev, bootstrap)
-    second = evaluate_stage2(labels, truth, bootstrap)
-    paths = write_stage1(first, args.out) + write_stage2(second, first.table1a, args.out)
+    features = read_case_features(args.case_features) if args.case_features else None
+    first = evaluate_stage1(labels, truth, truth_dev, run, features)
+    paths = write_stage1(first, args.out) + [write_table(first.undefined_truth, args.out / "undefined_truth.csv")]
+    gate = run.localization.gate if run.localization else None
+    if gate in set(labels.model):
+        paths += write_stage2(evaluate_stage2(labels, truth, truth_dev, run), first.table1a, args.out, first.notes)
+    else:
+        print(f"Table 1B skipped: the labels hold no answer of the run's gate model {gate}.")
     print(first.table1a[["model", "precision", "recall", "f1", "accuracy", "n", "n_undefined"]].to_string(index=False))
+    print(f"{len(first.undefined_truth)} reports whose truth is Undefined were left out of the scored set "
+          f"(listed in {args.out / 'undefined_truth.csv'}).")
     print("Wrote " + ", ".join(str(p) for p in paths))
     return 0
 
@@ -96,11 +102,31 @@ def _split(args) -> int:
 
 
 def _bench(args) -> int:
-    from analysis.bench import bench, table, write
+    from analysis.bench import bench, bench_hosts, hosts_table, table, write
 
-    results = bench(args.reports, args.limit, args.run, args.models or None)
-    print(table(results))
-    print(f"Wrote {write(results, args.out)}")
+    if args.hosts:
+        results = bench_hosts(args.hosts, args.reports, args.limit, args.run, args.models or None)
+        print(hosts_table(results))
+    else:
+        made = run_dir(args.run)
+        paper_dir = made if (made / "manifest.json").is_file() and (made / "labels.csv").is_file() else None
+        results = bench(args.reports, args.limit, args.run, args.models or None, paper_dir=paper_dir)
+        print(table(results))
+    out = args.out or BUILD_DIR / ("bench_hosts.json" if args.hosts else "bench.json")
+    print(f"Wrote {write(results, out)}")
+    return 0
+
+
+def _reproduce(args) -> int:
+    from analysis.labeling.labels import read_labels
+    from analysis.reporting.reproduction import run_numerics, write_reference, write_reproduction
+
+    if args.write_reference:
+        paths = write_reference(read_labels(args.labels), args.reference, run_numerics(args.labels))
+        print("Wrote " + ", ".join(map(str, paths)))
+        return 0
+    print(write_reproduction(args.labels, args.reference, args.out, args.figures))
+    print(f"Wrote {args.out}")
     return 0
 
 
@@ -140,7 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     label.add_argument("--limit", type=int, help="only the first N reports")
     label.add_argument("--cache", type=Path, default=RESPONSE_CACHE_FILE, help="response cache (SQLite)")
     label.add_argument("--refresh", action="store_true", help="ask again even what the cache has answered")
-    label.add_argument("--workers", type=int, help="requests in flight at once (default: the run file's)")
+    label.add_argument("--host", help="one LLM server in place of the run file's hosts and OLLAMA_HOST (an Ollama host, "
+                       "or an OpenAI-compatible base URL for a run whose backend is openai)")
+    label.add_argument("--workers", type=int, help="requests in flight to each server at once (default: the run file's)")
     label.set_defaults(handler=_label)
 
     check = commands.add_parser("check", help="before a run: the server, its version, and how each model must be "
@@ -148,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--run", default="embedded", help="run file name in analysis/runs (default: embedded)")
     check.add_argument("--task", help="stage-1 prompt variant or task file name (default: the run file's)")
     check.add_argument("--models", nargs="+", help="only these model tags of the run")
+    check.add_argument("--host", help="one LLM server in place of the run file's hosts and OLLAMA_HOST")
     check.add_argument("--reports", type=Path, default=DEMO_DIR / "reports.csv", help="reports whose longest impression is checked")
     check.add_argument("--id-column", default="report_id")
     check.add_argument("--text-column", default="report_text")
@@ -158,7 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--truth", type=Path, required=True)
     evaluate.add_argument("--out", type=Path, required=True)
     evaluate.add_argument("--split", type=Path, help="split file (report_id, split): evaluate on its test part only")
-    evaluate.add_argument("--run", default="embedded", help="run file whose bootstrap settings to use")
+    evaluate.add_argument("--run", default="embedded", help="run file whose bootstrap settings and gate model to use")
+    evaluate.add_argument("--case-features", type=Path, help="each report's kinds (report_id, template, hard_cases), "
+                          "for accuracy by kind of report")
     evaluate.set_defaults(handler=_evaluate)
 
     split = commands.add_parser("split", help="draw a development/test split of reports with ground truth, or extend one to new reports")
@@ -171,20 +202,40 @@ def build_parser() -> argparse.ArgumentParser:
     split.add_argument("--seed", type=int, default=20240917)
     split.set_defaults(handler=_split)
 
-    bench = commands.add_parser("bench", help="stage-1 speed of each embedded model against this machine's limit")
+    bench = commands.add_parser("bench", help="stage-1 speed of each embedded model against this machine's limit; "
+                                "with --hosts, reports per second through one server and through all of them")
     bench.add_argument("--reports", type=Path, default=DEMO_DIR / "reports.csv")
     bench.add_argument("--limit", type=int, default=40, help="the first N reports with an impression (default 40)")
     bench.add_argument("--run", default="embedded")
     bench.add_argument("--models", nargs="+", help="only these embedded model tags")
-    bench.add_argument("--out", type=Path, default=BUILD_DIR / "bench.json")
+    bench.add_argument("--hosts", nargs="+", metavar="URL",
+                       help="servers already answering, of the run's backend: stage 1 through the first alone, then "
+                            "spread over all of them, with the same labels")
+    bench.add_argument("--out", type=Path, help="default: build/bench.json, with --hosts build/bench_hosts.json")
     bench.set_defaults(handler=_bench)
+
+    reproduce = commands.add_parser("reproduce", help="this run's labels and tables beside the committed reference's, "
+                                    "and whether this machine should give identical ones")
+    reproduce.add_argument("--labels", type=Path, default=PROCESSED_DIR / "embedded" / "labels.csv")
+    reproduce.add_argument("--reference", type=Path, default=DEMO_DIR / "reference_labels.csv",
+                           help="reference labels, with the machine that labeled them beside them (.json)")
+    reproduce.add_argument("--figures", type=Path, default=FIGURES_DIR, help="folder of this run's table1a.csv and table1b.csv")
+    reproduce.add_argument("--out", type=Path, default=FIGURES_DIR / "reproduction.md")
+    reproduce.add_argument("--write-reference", action="store_true",
+                           help="write --reference from --labels (and the numerics their manifest recorded) instead of comparing")
+    reproduce.set_defaults(handler=_reproduce)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from analysis.data.io import DataError
-    from analysis.llm.client import ModelMissing, ModelNotLoaded, RequestRefused, ServerUnavailable
+    from analysis.llm.server import (
+        ModelMissing,
+        ModelNotLoaded,
+        RequestRefused,
+        ServerUnavailable,
+    )
     from analysis.serving.weights import ProvisioningError
     from analysis.specs import SpecError
 

@@ -2,8 +2,9 @@
 
 It records what TRIPOD-LLM and MI-CLEAR-LLM ask a paper to state: the exact
 models (tag, digest, quantization), their options, the prompts verbatim with
-their versions, the server and its version, the machine, when the run ran and
-how long each model took, and the counts it produced.
+their versions, the servers, their backend and versions, the machine, when
+the run ran and how long each model took (and which server answered how
+many), and the counts it produced.
 """
 
 import json
@@ -18,11 +19,12 @@ import pandas as pd
 
 from analysis import __version__
 from analysis.data.split import evaluated
+from analysis.labeling.numerics import system_info
 from analysis.llm.asking import AskSummary
-from analysis.llm.client import Server
+from analysis.llm.server import Server
 from analysis.specs import Run, Task
 
-PACKAGES = ("ollama", "llama-cpp-python", "pandas", "scikit-learn", "jsonschema", "spacy", "medspacy")
+PACKAGES = ("ollama", "openai", "llama-cpp-python", "pandas", "scikit-learn", "jsonschema", "spacy", "medspacy")
 
 
 def _package_versions() -> dict[str, str]:
@@ -35,18 +37,26 @@ def _package_versions() -> dict[str, str]:
     return versions
 
 
-def build_manifest(*, run: Run, tasks: list[Task], tags: list[str], described: dict[str, dict], server: Server | None,
-                   inputs: pd.DataFrame, started: datetime, workers: int, rules=None, preflight: dict | None = None) -> dict:
+def _server_record(server: Server) -> dict:
+    return {"host": server.host, "backend": server.backend, "version": server.version, "number": server.number,
+            "workers": server.workers, "models": server.models}
+
+
+def build_manifest(*, run: Run, tasks: list[Task], tags: list[str], described: dict[str, dict], servers: list[Server],
+                   inputs: pd.DataFrame, started: datetime, rules=None, preflight: dict | None = None) -> dict:
     """What is known before any model answers; ``record_stage`` adds each stage's results.
 
-    ``server`` is None when no LLM answers (the rule-based baseline alone);
+    ``servers`` is empty when no LLM answers (the rule-based baseline alone);
+    ``server`` records the first, ``servers`` every one with its workers.
     ``rules`` are the baseline's rules, if it runs; ``preflight`` what the
-    server showed of each model before the run (per task), and so how each was asked.
+    servers showed of each model before the run (per task), and so how each was asked.
     """
+    server = servers[0] if servers else None
     return {
         "package": {"name": "extravasation-llm", "version": __version__},
         "run": run.model_dump(mode="json", by_alias=True),
-        "server": server and {"host": server.host, "version": server.version, "number": server.number},
+        "server": server and _server_record(server),
+        "servers": [_server_record(each) for each in servers],
         "preflight": preflight or {},
         "baseline": rules and {"rule_file": rules.path.name, "version": rules.version},
         "models": [
@@ -60,14 +70,17 @@ def build_manifest(*, run: Run, tasks: list[Task], tags: list[str], described: d
             for t in tasks
         ],
         "determinism": {
-            "server": server and server.version, "digests": {tag: described[tag]["digest"] for tag in tags},
+            "server": server and server.version, "servers": sorted({each.version for each in servers}),
+            "digests": {tag: described[tag]["digest"] for tag in tags},
             "temperature": run.options.get("temperature"), "seed": run.options.get("seed"),
-            "num_ctx": run.options.get("num_ctx"), "workers": workers,
-            "note": "answers are cached; a rerun returns the cached answers, not new ones",
+            "num_ctx": run.options.get("num_ctx"), "workers": sum(each.workers for each in servers),
+            "note": "answers are cached; a rerun returns the cached answers, not new ones; workers: requests in "
+                    "flight at once, over every server",
         },
         "machine": {
             "platform": platform.platform(), "processor": platform.machine(), "cpus": os.cpu_count(),
             "python": sys.version.split()[0], "packages": _package_versions(),
+            "numerics": system_info(),  # which llama.cpp kernels ran: analysis.labeling.numerics
         },
         "started_at": started.isoformat(),
         "reports": {
@@ -97,7 +110,8 @@ def record_stage(manifest: dict, summaries: list[AskSummary], labels: pd.DataFra
     manifest = {**manifest, "finished_at": datetime.now(timezone.utc).isoformat()}
     manifest["timing"] = manifest["timing"] + [
         {"model": s.model, "task": s.task, "asked": s.asked, "from_cache": s.from_cache,
-         "seconds": round(s.seconds, 3), "reports_per_second": s.per_second and round(s.per_second, 3)}
+         "seconds": round(s.seconds, 3), "reports_per_second": s.per_second and round(s.per_second, 3),
+         "answered_by": s.answered_by}
         for s in summaries
     ]
     manifest["counts"] = {model: {k: int(v) for k, v in row.items()} for model, row in counts.iterrows()}
