@@ -37,6 +37,8 @@ import pandas as pd
 
 from analysis.config import RESPONSE_CACHE_FILE, ROOT, run_dir
 from analysis.data.io import read_case_features, read_truth
+from analysis.evaluation.metrics import STAGE2_ALONE
+from analysis.evaluation.scoring import scored_truth
 from analysis.labeling.inputs import read_inputs
 from analysis.labeling.labels import read_labels
 from analysis.labeling.manifest import read_manifest
@@ -67,17 +69,18 @@ figures.save(forest, figures_out, "forest_f1")
 forest
 
 # %%
-heatmap = figures.location_heatmap(pd.read_csv(figures_out / "table1b.csv"))
+table1b = pd.read_csv(figures_out / "table1b.csv")
+heatmap = figures.location_heatmap(table1b[table1b.design == STAGE2_ALONE])
 figures.save(heatmap, figures_out, "locations_f1")
 heatmap
 
 # %%
-roc = figures.roc_curves(labels, truth)
+roc = figures.roc_curves(labels, scored_truth(truth))
 figures.save(roc, figures_out, "roc_p_yes")
 roc
 
 # %%
-reliability = figures.reliability_diagram(labels, truth)
+reliability = figures.reliability_diagram(labels, scored_truth(truth))
 figures.save(reliability, figures_out, "reliability_p_yes")
 reliability
 

@@ -71,18 +71,25 @@ def test_the_notebooks_run_in_order_and_each_writes_its_files(run_notebook, tmp_
     run_notebook("03_ensemble")
     run_notebook("04_table1a", figures_dir=str(figures))
     table1a = pd.read_csv(figures / "table1a.csv")
-    assert table1a.model.tolist() == ["qwen2.5-coder:1.5b", "qwen2.5-coder:0.5b", "smollm2:135m", "ensemble", "rules"]
-    assert (table1a.n == evaluated).all() and {"f1_lo", "f1_hi"} <= set(table1a.columns)
+    assert table1a.model.tolist() == [
+        "qwen2.5-coder:1.5b", "qwen2.5-coder:0.5b", "smollm2:135m", "ensemble", "rules", "ensemble + ConText veto"]
+    scored = evaluated - len(WITHOUT_IMPRESSION)  # their truth is Undefined: counted, listed, not scored
+    assert (table1a.n == scored).all() and (table1a.n_truth_undefined == len(WITHOUT_IMPRESSION)).all()
+    assert pd.read_csv(processed / "undefined_truth.csv").report_id.tolist() == sorted(WITHOUT_IMPRESSION)
+    for name in ("table1a_sensitivity.md", "confusion.md", "calibration.md", "by_category.md", "by_category_dev.md", "cohen_kappa.csv"):
+        assert (figures / name).exists(), name
     run_notebook("05_localization", figures_dir=str(figures))
     labels = pd.read_csv(processed / "labels.csv", dtype=str, keep_default_na=False)
-    assert labels.groupby("model").size().tolist() == [len(SAMPLE)] * 5
+    assert labels.groupby("model").size().tolist() == [len(SAMPLE)] * 6  # three models, ensemble, rules, combination
     manifest = json.loads((processed / "manifest.json").read_text())
     assert manifest["reports"]["split"] == {"test": evaluated, "dev": len(DEVELOPMENT)}
     assert manifest["reports"]["evaluated_on"] == "test"
     assert {t["task"] for t in manifest["timing"]} == {
-        "extravasation_zeroshot", "extravasation_location", f"rules extravasation v{manifest['baseline']['version']}"}
+        "extravasation_zeroshot", manifest["run"]["localization"]["task"],
+        f"rules extravasation v{manifest['baseline']['version']}"}
     table1b = pd.read_csv(figures / "table1b.csv")
     assert set(table1b.location) >= {"bowel", "spleen", "liver", "kidney"}
+    assert set(table1b.design) == {"stage 2 alone", "end to end", "rules, ungated"}
     assert "rules" in set(table1b.model) and "rules" in set(pd.read_csv(figures / "mcnemar.csv").model_b)
     run_notebook("06_figures", figures_dir=str(figures))
     assert (figures / "figure1_pipeline.png").stat().st_size > 10_000
@@ -94,7 +101,7 @@ def test_the_notebooks_run_in_order_and_each_writes_its_files(run_notebook, tmp_
     assert variants.groupby("variant").size().to_dict() == {v: len(SAMPLE) for v in ("zeroshot", "guideline", "fewshot")}
     assert (variants.groupby("variant").report_id.apply(sorted) == [sorted(SAMPLE)] * 3).all()
     table = pd.read_csv(figures / "variants.csv")
-    assert table.variant.tolist() == ["zeroshot", "guideline", "fewshot"] and (table.n == evaluated).all()
+    assert table.variant.tolist() == ["zeroshot", "guideline", "fewshot"] and (table.n == scored).all()
     assert (figures / "variants.md").read_text().startswith("| model")
 
 

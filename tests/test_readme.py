@@ -25,7 +25,7 @@ def test_only_the_marked_section_is_replaced(tmp_path):
     text = readme.read_text()
     assert text.startswith("# Title\n\nIntro.\n\n") and text.endswith(f"{END}\n\nAfter.\n")
     assert "old numbers" not in text and "0.912 (0.874–0.945)" in text and "| spleen | 0.800 |" in text
-    assert "on 300 reports" in text and "120 reports went to stage 2" in text
+    assert "on 300 reports" in text and "120 of the 300 reports, both parts of the split, went to stage 2" in text
     assert not update_readme(tmp_path, MANIFEST, readme)  # unchanged tables: unchanged file
 
 
