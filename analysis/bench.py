@@ -204,7 +204,7 @@ def bench(reports_file: Path = DEMO_DIR / "reports.csv", limit: int = 40, run_na
         server.terminate()
         server.wait(timeout=30)
     if paper:
-        results["paper"] |= paper_ratio(results["paper"]["models"], paper["wall_s"])
+        results["paper"] |= paper_ratio(results["paper"]["models"], paper["wall_s"]) | {"from_cache": paper["from_cache"]}
     return results
 
 
@@ -223,7 +223,9 @@ def paper_sent(directory: Path) -> dict:
     for entry in manifest["timing"]:  # a stage run in parts (a resumed run) adds up
         seconds[entry["model"], entry["task"]] = seconds.get((entry["model"], entry["task"]), 0.0) + entry["seconds"]
     started, finished = (datetime.fromisoformat(manifest[key]) for key in ("started_at", "finished_at"))
-    return {"run_dir": directory, "seconds": seconds, "wall_s": (finished - started).total_seconds(),
+    # Answers the run took from the cache cost it nothing: its times are then no cold run's.
+    cached = sum(entry["from_cache"] for entry in manifest["timing"] if entry["model"] in manifest["determinism"]["digests"])
+    return {"run_dir": directory, "seconds": seconds, "wall_s": (finished - started).total_seconds(), "from_cache": cached,
             "texts": {"stage1": list(texts.values()), "stage2": [texts[i] for i in gated if i in texts]}}
 
 
@@ -308,7 +310,9 @@ def table(results: dict) -> str:
     if paper := results.get("paper"):
         lines = [f"{stage}: {t['pipeline_s'] / 60:.1f} min against a least {t['least_s'] / 60:.1f} min "
                  f"(ratio {t['ratio_to_limit']:.2f})" for stage, t in paper["stages"].items()]
-        text += (f"\nthe last make paper ({paper['run_dir']}), at these rates: " + "; ".join(lines)
+        cold = ("" if not paper["from_cache"] else
+                f" [not a cold run: {paper['from_cache']} answers came from the cache, so these ratios understate]")
+        text += (f"\nthe last make paper ({paper['run_dir']}){cold}, at these rates: " + "; ".join(lines)
                  + f"; labeling from first request to last answer {paper['labeling_wall_s'] / 60:.1f} min against "
                  f"{paper['least_s'] / 60:.1f} (ratio {paper['ratio_to_limit']:.2f})")
     return text
