@@ -3,6 +3,7 @@ once per session on a free loopback port, through the official ollama client."""
 
 import os
 import signal
+import sqlite3
 import subprocess
 
 import ollama
@@ -47,3 +48,12 @@ def use_server(server_url, monkeypatch):
     """Point the pipeline (and any notebook kernel it starts) at the test server."""
     monkeypatch.setenv("OLLAMA_HOST", server_url)
     return server_url
+
+
+def cached_rows(cache) -> int:
+    """Responses in the cache file ``cache``, read while another process may be writing it (0 before it exists)."""
+    try:
+        with sqlite3.connect(f"file:{cache}?mode=ro", uri=True, timeout=5) as connection:
+            return connection.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+    except sqlite3.OperationalError:  # not created yet
+        return 0

@@ -21,7 +21,7 @@ from analysis.labeling.pipeline import label_reports, write_outputs
 from analysis.llm.cache import ResponseCache
 from analysis.llm.client import free_loopback_port
 from analysis.specs import load_run
-from tests.conftest import SMALL_MODEL, start_server, stop_server
+from tests.conftest import SMALL_MODEL, cached_rows, start_server, stop_server
 
 # One report per kind of bad input; the expected reason where the label cannot come from a model.
 BAD_INPUT = {
@@ -51,14 +51,6 @@ def run_label(reports_csv, out, cache, *extra, env=None, **popen) -> subprocess.
     command = [sys.executable, "-m", "analysis", "label", "--reports", str(reports_csv), "--out", str(out),
                "--cache", str(cache), *extra]
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
-
-
-def cached_rows(cache) -> int:
-    try:
-        with sqlite3.connect(f"file:{cache}?mode=ro", uri=True, timeout=5) as connection:
-            return connection.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
-    except sqlite3.OperationalError:  # not created yet
-        return 0
 
 
 def wait_for_rows(cache, at_least: int, process: subprocess.Popen, timeout_s: float = 120) -> int:

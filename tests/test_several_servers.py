@@ -20,7 +20,7 @@ from analysis.llm.client import free_loopback_port, start_embedded_server
 from analysis.llm.server import ServerLost
 from analysis.llm.spreading import spread
 from analysis.specs import Host, Requests, SpecError, load_run
-from tests.conftest import SMALL_MODEL, stop_server
+from tests.conftest import SMALL_MODEL, cached_rows, stop_server
 
 EMBEDDED = load_run("embedded")
 # A dead server leaves the run after four quick tries, not after the run file's 1 + 2 + 4 s of backoff.
@@ -44,14 +44,6 @@ def stop_all(servers) -> None:
     for _, process in servers:
         if process.poll() is None:
             stop_server(process)
-
-
-def cached_rows(cache) -> int:
-    try:
-        with sqlite3.connect(f"file:{cache}?mode=ro", uri=True, timeout=5) as connection:
-            return connection.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
-    except sqlite3.OperationalError:  # not created yet
-        return 0
 
 
 def kill_when_answered(cache, rows: int, processes) -> threading.Thread:
