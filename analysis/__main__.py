@@ -33,60 +33,64 @@ def _with_server(args) -> int:
 
 
 def _label(args) -> int:
+    from analysis.config import RunFiles
     from analysis.data.io import read_reports
-    from analysis.labeling.pipeline import label_reports, write_outputs
+    from analysis.labeling.pipeline import label_reports
+    from analysis.labeling.session import Session
 
     reports = read_reports(args.reports, id_column=args.id_column, text_column=args.text_column)
-    labels, manifest = label_reports(
-        reports, run=args.run, models=args.models or None, limit=args.limit, host=args.host, cache_path=args.cache,
-        refresh=args.refresh, workers=args.workers, task=args.task,
-    )
-    paths = write_outputs(labels, manifest, args.out, cache_path=args.cache)
-    print(f"{labels.report_id.nunique()} reports, {labels.model.nunique()} label sets. Wrote " + ", ".join(map(str, paths)))
+    session = Session(args.run, models=args.models or None, host=args.host, cache_path=args.cache,
+                      refresh=args.refresh, workers=args.workers, task=args.task)
+    files = RunFiles(args.out)
+    labels, _ = label_reports(session, files, reports.head(args.limit) if args.limit else reports)
+    print(f"{labels.report_id.nunique()} reports, {labels.model.nunique()} label sets. Wrote {files.labels} and "
+          f"{files.manifest} (every step's file in {files.directory}), every raw response in "
+          f"{Path(args.cache).with_suffix('.csv')}")
     return 0
 
 
 def _check(args) -> int:
     from analysis.data.io import read_reports
     from analysis.labeling.inputs import prompt_inputs
-    from analysis.labeling.labeler import Labeler
+    from analysis.labeling.session import Session
 
-    labeler = Labeler(args.run, models=args.models or None, host=args.host, task=args.task)
-    if not labeler.tags:
+    session = Session(args.run, models=args.models or None, host=args.host, task=args.task)
+    if not session.tags:
         raise SystemExit("check: the models chosen ask no LLM server (the rules need none)")
-    inputs = prompt_inputs(read_reports(args.reports, id_column=args.id_column, text_column=args.text_column), labeler.run)
+    inputs = prompt_inputs(read_reports(args.reports, id_column=args.id_column, text_column=args.text_column), session.run)
     texts = inputs.prompt_text.dropna()
-    print(f"Preflight of run '{labeler.run.name}', task {labeler.task.name} v{labeler.task.version}, "
+    print(f"Preflight of run '{session.run.name}', task {session.task.name} v{session.task.version}, "
           f"with the longest of {len(texts)} impressions in {args.reports}:")
-    labeler.check(labeler.task, texts)
+    session.check(session.task, texts)
     return 0
 
 
 def _evaluate(args) -> int:
-    from analysis.data.io import read_case_features, read_split, read_truth, write_table
-    from analysis.data.split import truth_parts
-    from analysis.evaluation.evaluate import evaluate_stage1, evaluate_stage2
+    from analysis.config import RunFiles
+    from analysis.data.io import read_case_features, read_split, read_truth
+    from analysis.labeling.inputs import truth_step
     from analysis.labeling.labels import read_labels
-    from analysis.reporting.tables import write_stage1, write_stage2
+    from analysis.reporting.tables import table1a_step, table1b_step
     from analysis.specs import load_run
 
-    labels, run = read_labels(args.labels), load_run(args.run)
-    truth, truth_dev = truth_parts(read_truth(args.truth), read_split(args.split) if args.split else None)
-    if args.split:
-        print(f"Evaluated on the test split of {args.split}: {len(truth)} reports with ground truth "
-              f"({len(truth_dev)} development reports choose the p_yes cut)")
-    features = read_case_features(args.case_features) if args.case_features else None
-    first = evaluate_stage1(labels, truth, truth_dev, run, features)
-    paths = write_stage1(first, args.out) + [write_table(first.undefined_truth, args.out / "undefined_truth.csv")]
+    run = load_run(args.run)
     gate = run.localization.gate if run.localization else None
-    if gate in set(labels.model):
-        paths += write_stage2(evaluate_stage2(labels, truth, truth_dev, run), first.table1a, args.out, first.notes)
+    labels = read_labels(args.labels, gate=gate)
+    files = RunFiles(args.out)
+    truth_step(files, read_truth(args.truth), read_split(args.split) if args.split else None)
+    if args.split:
+        print(f"Evaluated on the test split of {args.split} ({files.truth}; the development part, in "
+              f"{files.truth_dev}, chooses the p_yes cut)")
+    features = read_case_features(args.case_features) if args.case_features else None
+    first = table1a_step(files, run, args.out, features, labels=labels)
+    if gate in set(labels.model) and labels.gated.any():
+        table1b_step(files, run, args.out, labels=labels)
     else:
-        print(f"Table 1B skipped: the labels hold no answer of the run's gate model {gate}.")
+        print(f"Table 1B skipped: no report of these labels went to stage 2 (the run's gate model is {gate}).")
     print(first.table1a[["model", "precision", "recall", "f1", "accuracy", "n", "n_undefined"]].to_string(index=False))
     print(f"{len(first.undefined_truth)} reports whose truth is Undefined were left out of the scored set "
-          f"(listed in {args.out / 'undefined_truth.csv'}).")
-    print("Wrote " + ", ".join(str(p) for p in paths))
+          f"(listed in {files.undefined_truth}).")
+    print(f"Wrote the tables in {args.out}")
     return 0
 
 
@@ -94,10 +98,24 @@ def _split(args) -> int:
     from analysis.data.io import read_split, read_truth, write_table
     from analysis.data.split import extend_split, make_split
 
+    if args.out.exists() and not args.force and args.extend != args.out:
+        raise SystemExit(f"split: {args.out} exists (the committed split of the demo corpus is data/demo/split.csv); "
+                         f"write elsewhere with --out, extend it with --extend {args.out}, or replace it with --force")
     truth = read_truth(args.truth)
     split = extend_split(truth, read_split(args.extend), args.seed) if args.extend else make_split(truth, args.dev, args.seed)
     write_table(split, args.out)
     print(split.split.value_counts().to_string(header=False) + f"\nWrote {args.out}")
+    return 0
+
+
+def _tasks(args) -> int:
+    from analysis.config import TASKS_DIR, ROOT
+    from analysis.specs import load_run
+
+    run = load_run(args.run)
+    stages = {1: [run.task], 2: [run.localization.task] if run.localization else []}
+    print(" ".join(f"{stage}:{(TASKS_DIR / f'{name}.yaml').relative_to(ROOT)}" for stage, names in stages.items()
+                   for name in names))
     return 0
 
 
@@ -182,7 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--text-column", default="report_text")
     check.set_defaults(handler=_check)
 
-    evaluate = commands.add_parser("evaluate", help="Tables 1A and 1B, with intervals, from labels and ground truth")
+    evaluate = commands.add_parser("evaluate", help="Tables 1A and 1B, with intervals, from any labeler's labels "
+                                   "(report_id, model, extravasation; locations, p_yes, reason if it has them) and ground truth")
     evaluate.add_argument("--labels", type=Path, required=True)
     evaluate.add_argument("--truth", type=Path, required=True)
     evaluate.add_argument("--out", type=Path, required=True)
@@ -200,7 +219,12 @@ def build_parser() -> argparse.ArgumentParser:
     size.add_argument("--extend", type=Path, metavar="SPLIT",
                       help="keep this split file's parts and draw parts only for the reports it does not list, with its development share")
     split.add_argument("--seed", type=int, default=20240917)
+    split.add_argument("--force", action="store_true", help="replace --out if it exists")
     split.set_defaults(handler=_split)
+
+    tasks = commands.add_parser("tasks", help="the task files a run asks, as STAGE:PATH (what the Makefile's stages depend on)")
+    tasks.add_argument("--run", default="embedded")
+    tasks.set_defaults(handler=_tasks)
 
     bench = commands.add_parser("bench", help="stage-1 speed of each embedded model against this machine's limit; "
                                 "with --hosts, reports per second through one server and through all of them")
@@ -230,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from analysis.data.io import DataError
-    from analysis.llm.server import (
+    from analysis.llm.backend import (
         ModelMissing,
         ModelNotLoaded,
         RequestRefused,

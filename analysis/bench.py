@@ -8,9 +8,9 @@ For each embedded model, on the first ``limit`` reports of a corpus (cold cache)
   machine: the median is the rate, the spread is printed. From it, the least
   time each stage could take: the tokens each prompt does not share with the
   prompt before it, divided by that rate (a shared prefix costs once);
-- the pipeline: stage 1 (``label_stage1``) and stage 2 (the run's localization
-  task, asked about every one of these reports, whatever the gate says)
-  through the embedded server, as ``make paper`` runs them;
+- the pipeline: the run's labeling steps (``analysis.labeling.pipeline``) through the embedded
+  server, as ``make paper`` runs them, with the model as its own gate: stage 1
+  on every report, stage 2 on those it called Yes;
 - a naive reference over the same server, as a plain script would do it: the
   same instruction, but after the report (so no prefix is shared), free text
   generated and the answer parsed from it afterwards.
@@ -25,8 +25,8 @@ has generation in its pipeline time that its least time does not count.
 
 ``paper_ratio`` sets the whole of a ``make paper`` run against its least time:
 the manifest's time per model and stage, over the least times of exactly the
-prompts that run sent (its inputs, and the reports its gate sent to stage 2),
-at the rates a bench measured.
+prompts that run sent (``sent_prompts``: its inputs, and the reports its gate
+sent to stage 2), at the rates a bench measured.
 
 ``bench_hosts`` measures spreading the reports over several servers already
 running (``--hosts``): stage 1 of each model through the first server alone,
@@ -47,14 +47,15 @@ import httpx
 import ollama
 import pandas as pd
 
-from analysis.config import BUILD_DIR, DEMO_DIR, MODELS_DIR
+from analysis.config import BUILD_DIR, DEMO_DIR, MODELS_DIR, RunFiles
 from analysis.data.io import read_reports
-from analysis.data.vocabulary import LABELS, POSITIVE, UNDEFINED
-from analysis.labeling.inputs import prompt_inputs, read_inputs
-from analysis.labeling.labeler import Labeler
-from analysis.labeling.labels import read_labels
-from analysis.labeling.manifest import read_manifest
-from analysis.labeling.stage1 import label_stage1
+from analysis.data.vocabulary import LABELS, UNDEFINED
+from analysis.labeling.inputs import inputs_step, prompt_inputs, read_inputs
+from analysis.labeling.labels import gated_reports, read_labels
+from analysis.labeling.manifest import Manifest
+from analysis.labeling.pipeline import label_reports
+from analysis.labeling.session import Session
+from analysis.labeling.stage1 import stage1_step
 from analysis.llm.client import free_loopback_port, start_embedded_server
 from analysis.serving.engine import LoadedModel, common_prefix
 from analysis.serving.weights import load_registry
@@ -118,9 +119,26 @@ def peak_memory_bytes(pid: int) -> int:
 
 
 def first_sent(reports_file: Path, run, limit: int) -> pd.DataFrame:
-    """The inputs of the first ``limit`` reports of ``reports_file`` that send a prompt (those with an impression)."""
-    inputs = prompt_inputs(read_reports(reports_file), run)
-    return inputs[inputs.prompt_text.notna()].head(limit)
+    """The first ``limit`` reports of ``reports_file`` that send a prompt (those with an impression)."""
+    reports = read_reports(reports_file)
+    inputs = prompt_inputs(reports, run)
+    return reports[reports.report_id.isin(inputs.report_id[inputs.prompt_text.notna()].head(limit))]
+
+
+def sent_prompts(files: RunFiles) -> dict[str, list[str]]:
+    """The texts a run sent, by stage, read from its files: every report's that sent one, then the gated ones'."""
+    inputs = read_inputs(files.inputs)
+    texts = dict(zip(inputs.report_id, inputs.prompt_text))
+    texts = {report_id: text for report_id, text in texts.items() if isinstance(text, str)}
+    gated = gated_reports(read_labels(files.labels)) if files.labels.is_file() else []
+    return {"stage1": list(texts.values()), "stage2": [texts[i] for i in gated if i in texts]}
+
+
+def _own_gate(run, tag: str):
+    """``run`` with ``tag`` as its gate, so that a model benchmarked alone runs its own stage 2."""
+    if not run.localization:
+        return run
+    return run.model_copy(update={"localization": run.localization.model_copy(update={"gate": tag})})
 
 
 def stage_prompts(model: LoadedModel, task: Task, texts: list[str]) -> list[list[int]]:
@@ -148,11 +166,10 @@ def bench(reports_file: Path = DEMO_DIR / "reports.csv", limit: int = 40, run_na
     stages against their least times too."""
     run = load_run(run_name)
     tags = tags or run.tags
-    inputs = first_sent(reports_file, run, limit)
-    texts = inputs.prompt_text.tolist()
+    reports = first_sent(reports_file, run, limit)
     registry = load_registry()
     tasks = stage_tasks(run)
-    results = {"reports": len(texts), "reports_file": str(reports_file), "models": {},
+    results = {"reports": len(reports), "reports_file": str(reports_file), "models": {},
                "tasks": {stage: task.name for stage, task in tasks.items()}}
     paper = paper_sent(paper_dir) if paper_dir else None
     host = f"http://127.0.0.1:{free_loopback_port()}"
@@ -161,33 +178,31 @@ def bench(reports_file: Path = DEMO_DIR / "reports.csv", limit: int = 40, run_na
         client = ollama.Client(host=host)
         for tag in tags:
             model = LoadedModel(tag, registry[tag].path(models_dir), num_ctx=run.options["num_ctx"])
-            unique = {stage: sum(unique_tokens(stage_prompts(model, task, texts))) for stage, task in tasks.items()}
-            sample = "\n".join(texts)
-            rates = prompt_rates(model, sample)
             started = time.perf_counter()
             client.chat(model=tag, messages=[{"role": "user", "content": "Hello."}], options={"num_predict": 1,
                         "num_ctx": run.options["num_ctx"]})
             load_s = time.perf_counter() - started
-            pipeline = {}
             with tempfile.TemporaryDirectory() as scratch:
-                labeler = Labeler(run, models=[tag], host=host, cache_path=Path(scratch) / "cache.sqlite")
-                started = time.perf_counter()
-                labels, _ = label_stage1(labeler, inputs)
-                pipeline["stage1"] = time.perf_counter() - started
-                if labeler.locator:
-                    labeler.check(labeler.locator, texts)
-                    started = time.perf_counter()
-                    labeler.ask(labeler.locator, dict(zip(inputs.report_id, texts)))
-                    pipeline["stage2"] = time.perf_counter() - started
+                files = RunFiles(Path(scratch))
+                session = Session(_own_gate(run, tag), models=[tag], host=host, cache_path=Path(scratch) / "cache.sqlite")
+                inputs_step(files, session.run, reports)
+                texts = sent_prompts(files)["stage1"]
+                sample = "\n".join(texts)
+                rates = prompt_rates(model, sample)
+                labels, manifest = label_reports(session, files, reports)
+                sent, seconds = sent_prompts(files), manifest.seconds()
+            pipeline = {stage: seconds[tag, task.name] for stage, task in tasks.items() if sent[stage]}
+            unique = {stage: sum(unique_tokens(stage_prompts(model, tasks[stage], sent[stage]))) for stage in pipeline}
             naive_s, naive_answers = naive_run(client, tag, tasks["stage1"], texts, run.options_for(tag))
             rates += prompt_rates(model, sample)
             rate = statistics.median(rates)
             results["models"][tag] = {
                 "prompt_tokens_per_s": rate, "rates": rates, "load_s": load_s, "naive_s": naive_s,
+                "reports_sent": {stage: len(sent[stage]) for stage in pipeline},
                 **{stage: _limit(unique[stage], pipeline[stage], rate) for stage in pipeline},
                 "pipeline_reports_per_s": len(texts) / pipeline["stage1"],
                 "speedup_vs_naive": naive_s / pipeline["stage1"],
-                "pipeline_answers": labels.extravasation.value_counts().reindex(LABELS, fill_value=0).to_dict(),
+                "pipeline_answers": labels.extravasation[labels.model == tag].value_counts().reindex(LABELS, fill_value=0).to_dict(),
                 "naive_answers": pd.Series(naive_answers).value_counts().reindex(LABELS, fill_value=0).to_dict(),
             }
             if paper:
@@ -209,24 +224,15 @@ def bench(reports_file: Path = DEMO_DIR / "reports.csv", limit: int = 40, run_na
 
 
 def paper_sent(directory: Path) -> dict:
-    """What the ``make paper`` run in ``directory`` sent, from its files: the stage-1 prompts (its inputs), the
-    stage-2 ones (the reports its gate sent), each model's seconds per task (its manifest), and the time from
-    its start to its end."""
-    manifest = read_manifest(directory)
-    inputs = read_inputs(directory / "inputs.csv")
-    sent = inputs[inputs.prompt_text.notna()]
-    labels = read_labels(directory / "labels.csv")
-    gate = manifest["run"].get("localization") and manifest["run"]["localization"]["gate"]
-    gated = labels[(labels.model == gate) & (labels.extravasation == POSITIVE)].report_id if gate else []
-    texts = dict(zip(sent.report_id, sent.prompt_text))
-    seconds: dict[tuple[str, str], float] = {}
-    for entry in manifest["timing"]:  # a stage run in parts (a resumed run) adds up
-        seconds[entry["model"], entry["task"]] = seconds.get((entry["model"], entry["task"]), 0.0) + entry["seconds"]
-    started, finished = (datetime.fromisoformat(manifest[key]) for key in ("started_at", "finished_at"))
+    """What the ``make paper`` run in ``directory`` sent (``sent_prompts``), each model's seconds per task (its
+    manifest), the time from its start to its end, and how many answers it took from the cache."""
+    files = RunFiles(Path(directory))
+    manifest = Manifest.read(files.manifest)
+    started, finished = (datetime.fromisoformat(moment) for moment in (manifest.started_at, manifest.finished_at))
     # Answers the run took from the cache cost it nothing: its times are then no cold run's.
-    cached = sum(entry["from_cache"] for entry in manifest["timing"] if entry["model"] in manifest["determinism"]["digests"])
-    return {"run_dir": directory, "seconds": seconds, "wall_s": (finished - started).total_seconds(), "from_cache": cached,
-            "texts": {"stage1": list(texts.values()), "stage2": [texts[i] for i in gated if i in texts]}}
+    cached = sum(entry.from_cache for entry in manifest.timing if entry.model in manifest.determinism["digests"])
+    return {"run_dir": directory, "seconds": manifest.seconds(), "wall_s": (finished - started).total_seconds(),
+            "from_cache": cached, "texts": sent_prompts(files)}
 
 
 def paper_ratio(models: dict, wall_s: float) -> dict:
@@ -244,32 +250,33 @@ def paper_ratio(models: dict, wall_s: float) -> dict:
     return {"stages": stages, "labeling_wall_s": wall_s, "least_s": least, "ratio_to_limit": wall_s / least}
 
 
-def _stage1_through(run, hosts: list[str], tag: str, texts: dict[str, str]) -> tuple[float, dict]:
+def _stage1_through(run, hosts: list[str], tag: str, reports: pd.DataFrame) -> tuple[float, dict]:
     """Seconds stage 1 of ``tag`` takes spread over ``hosts`` (cold response cache, the model loaded by the
-    preflight), and its answers: ``{report_id: (answer, p_yes)}``."""
+    preflight; the manifest's time, which the preflight is not part of), and its answers:
+    ``{report_id: (answer, p_yes)}``."""
     spread_run = run.model_copy(update={"hosts": [Host(url=url) for url in hosts]})
     with tempfile.TemporaryDirectory() as scratch:
-        labeler = Labeler(spread_run, models=[tag], cache_path=Path(scratch) / "cache.sqlite")
-        labeler.check(labeler.task, texts.values())
-        started = time.perf_counter()
-        answers, _ = labeler.ask(labeler.task, texts)
-        seconds = time.perf_counter() - started
-    return seconds, {report_id: (answer.value, answer.p_yes) for report_id, answer in answers[tag].items()}
+        files = RunFiles(Path(scratch))
+        session = Session(spread_run, models=[tag], cache_path=Path(scratch) / "cache.sqlite")
+        inputs_step(files, session.run, reports)
+        labels = stage1_step(session, files)
+        seconds = Manifest.read(files.manifest).seconds()[tag, session.task.name]
+    answered = labels[labels.model == tag]
+    return seconds, {row.report_id: (row.extravasation, row.p_yes) for row in answered.itertuples()}
 
 
 def bench_hosts(hosts: list[str], reports_file: Path = DEMO_DIR / "reports.csv", limit: int = 40,
                 run_name: str = "embedded", tags: list[str] | None = None) -> dict:
     """Reports per second of stage 1 through the first of ``hosts`` alone and through all of them."""
     run = load_run(run_name)
-    sent = first_sent(reports_file, run, limit)
-    texts = dict(zip(sent.report_id, sent.prompt_text))
-    results = {"reports": len(texts), "reports_file": str(reports_file), "hosts": hosts, "models": {}}
+    reports = first_sent(reports_file, run, limit)
+    results = {"reports": len(reports), "reports_file": str(reports_file), "hosts": hosts, "models": {}}
     for tag in tags or run.tags:
-        one_s, one = _stage1_through(run, hosts[:1], tag, texts)
-        all_s, every = _stage1_through(run, hosts, tag, texts)
+        one_s, one = _stage1_through(run, hosts[:1], tag, reports)
+        all_s, every = _stage1_through(run, hosts, tag, reports)
         results["models"][tag] = {
-            "one_server_s": one_s, "one_server_reports_per_s": len(texts) / one_s,
-            "all_servers_s": all_s, "all_servers_reports_per_s": len(texts) / all_s,
+            "one_server_s": one_s, "one_server_reports_per_s": len(reports) / one_s,
+            "all_servers_s": all_s, "all_servers_reports_per_s": len(reports) / all_s,
             "speedup": one_s / all_s, "same_answers": one == every,
         }
     return results

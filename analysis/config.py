@@ -7,6 +7,7 @@ which LLM server to talk to). Standard library only: every layer may import it.
 
 import ipaddress
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -21,6 +22,7 @@ PROCESSED_DIR = DATA_DIR / "processed"  # labels
 FIGURES_DIR = ROOT / "figures"
 BUILD_DIR = ROOT / "build"  # executed notebooks and their HTML
 NOTEBOOKS_DIR = ROOT / "notebooks"
+DOCS_DIR = ROOT / "docs"  # one page per topic; the README links them
 
 TASKS_DIR = PACKAGE_DIR / "tasks"
 RUNS_DIR = PACKAGE_DIR / "runs"
@@ -43,6 +45,63 @@ def run_dir(run_name: str, processed_dir: str = "") -> Path:
     """Where a run's labels and intermediate files go: ``processed_dir`` (relative to the
     repository) if given, else ``data/processed/<run_name>``."""
     return ROOT / processed_dir if processed_dir else PROCESSED_DIR / run_name
+
+
+@dataclass(frozen=True)
+class RunFiles:
+    """The files of one run, each written by one step (a ``*_step`` function) and read by the next.
+
+    ``shared`` is the run a variant of it belongs to: a variant (another
+    prompt, the prompt lab's edit) reads that run's inputs and truth and
+    writes its own labels in a folder of its own.
+    """
+
+    directory: Path
+    shared: "RunFiles | None" = None
+
+    @property
+    def source(self) -> "RunFiles":
+        return self.shared or self
+
+    @property
+    def inputs(self) -> Path:  # what each report sends to the models, and its part of the split
+        return self.source.directory / "inputs.csv"
+
+    @property
+    def truth(self) -> Path:  # the ground truth of the reports the tables score (the test part)
+        return self.source.directory / "truth.csv"
+
+    @property
+    def truth_dev(self) -> Path:  # the ground truth of the development part
+        return self.source.directory / "truth_dev.csv"
+
+    @property
+    def stage1(self) -> Path:  # every model's (and the rules') stage-1 labels
+        return self.directory / "stage1.csv"
+
+    @property
+    def ensemble(self) -> Path:  # the stage-1 labels with the ensemble's and the combination's
+        return self.directory / "stage1_ensemble.csv"
+
+    @property
+    def labels(self) -> Path:  # every label set's labels, with the stage-2 sites
+        return self.directory / "labels.csv"
+
+    @property
+    def manifest(self) -> Path:
+        return self.directory / "manifest.json"
+
+    @property
+    def variants(self) -> Path:  # every prompt variant's labels in one table
+        return self.directory / "variants.csv"
+
+    @property
+    def undefined_truth(self) -> Path:  # the scored part's reports whose truth is Undefined, left out of the tables
+        return self.directory / "undefined_truth.csv"
+
+    def variant(self, name: str) -> "RunFiles":
+        """The files of a variant of this run, in ``variants/<name>/``, sharing its inputs and truth."""
+        return RunFiles(self.directory / "variants" / name, shared=self)
 
 
 def ollama_host() -> str:

@@ -3,7 +3,10 @@
 A task (``analysis/tasks/NAME.yaml``) is one question asked of a report: its
 prompt template, the allowed answers, the JSON schema of the answer, and a
 version that enters the response-cache key. A run (``analysis/runs/NAME.yaml``)
-says which models answer it, with which options, and on which servers.
+says which models answer it, with which options, and on which servers; it is
+read on top of ``analysis/runs/base.yaml``, which holds what every run shares
+(its tasks, rules, combination, options and statistics), so that moving the
+paper's models to another server keeps every row of the tables.
 """
 
 from pathlib import Path
@@ -211,12 +214,23 @@ class Run(_Spec):
         return {**self.options, **(task.options if task else {}), **own}
 
 
-def _load(model: type[_Spec], path: Path):
+def _merged(base: dict, changes: dict) -> dict:
+    """``base`` with ``changes`` on top: a mapping merged key by key, anything else replaced whole."""
+    merged = dict(base)
+    for key, value in changes.items():
+        merged[key] = _merged(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+    return merged
+
+
+def _load(model: type[_Spec], path: Path, base: Path | None = None):
+    """The spec in ``path``, read on top of the file ``base`` where one is given."""
     if not path.is_file():
-        available = sorted(p.stem for p in path.parent.glob("*.yaml"))
+        available = sorted(p.stem for p in path.parent.glob("*.yaml") if p != base)
         raise SpecError(f"{path}: no such file; available: {', '.join(available)}")
     try:
         data = yaml.safe_load(path.read_text())
+        if base is not None:
+            data = _merged(yaml.safe_load(base.read_text()), data)
         return model.model_validate(data)
     except yaml.YAMLError as error:
         raise SpecError(f"{path}: not valid YAML: {error}") from None
@@ -225,6 +239,9 @@ def _load(model: type[_Spec], path: Path):
             f"field '{'.'.join(str(p) for p in e['loc']) or '(top level)'}': {e['msg']}" for e in error.errors()
         )
         raise SpecError(f"{path}: {problems}") from None
+
+
+RUN_BASE = "base.yaml"  # what every run file shares
 
 
 def load_task(name: str, directory: Path = TASKS_DIR) -> Task:
@@ -240,7 +257,11 @@ def stage1_task_name(variant: str, directory: Path = TASKS_DIR) -> str:
 
 
 def load_run(name: str, directory: Path = RUNS_DIR) -> Run:
-    return _load(Run, Path(directory) / f"{name}.yaml")
+    """The run file ``name``, read on top of what every run shares (``base.yaml`` beside it)."""
+    base = Path(directory) / RUN_BASE
+    if name == base.stem:
+        raise SpecError(f"{base}: what every run shares, not a run; name one of the files beside it")
+    return _load(Run, Path(directory) / f"{name}.yaml", base if base.is_file() else None)
 
 
 def rules_developed_on(name: str, directory: Path = RULES_DIR) -> list[str]:

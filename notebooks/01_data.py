@@ -37,22 +37,20 @@ processed_dir = ""  # where this run's files go; empty for data/processed/<run_n
 # %%
 import pandas as pd
 
-from analysis.config import ROOT, run_dir
-from analysis.data.io import read_reports, read_split, read_truth, write_table
+from analysis.config import ROOT, RunFiles, run_dir
+from analysis.data.io import read_reports, read_split, read_truth
 from analysis.data.split import evaluated
-from analysis.labeling.inputs import prepare_inputs
-from analysis.reporting.examples import impression_examples
+from analysis.labeling.inputs import inputs_step
+from analysis.reporting.views import impression_examples
 from analysis.specs import load_run
 
-out = run_dir(run_name, processed_dir)
+files = RunFiles(run_dir(run_name, processed_dir))
 reports = read_reports(ROOT / reports_file, id_column=id_column, text_column=text_column)
 if limit:
     reports = reports.head(limit)
-inputs, truth, truth_dev = prepare_inputs(reports, read_truth(ROOT / truth_file),
-                                          read_split(ROOT / split_file) if split_file else None, load_run(run_name))
-write_table(inputs, out / "inputs.csv")
-write_table(truth, out / "truth.csv")
-write_table(truth_dev, out / "truth_dev.csv")
+inputs = inputs_step(files, load_run(run_name), reports, read_truth(ROOT / truth_file),
+                    read_split(ROOT / split_file) if split_file else None)
+truth, truth_dev = read_truth(files.truth), read_truth(files.truth_dev)
 print(f"{len(reports)} reports, {len(truth) + len(truth_dev)} with ground truth, {inputs.prompt_text.notna().sum()} "
       f"sent to the models; tables on {evaluated(inputs.split)} ({len(truth)} reports with ground truth)")
 

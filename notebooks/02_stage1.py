@@ -35,36 +35,27 @@ run_name = "embedded"  # a run file in analysis/runs: embedded or paper
 processed_dir = ""  # this run's files; empty for data/processed/<run_name>
 
 # %%
-from datetime import datetime, timezone
-
 import pandas as pd
 
-from analysis.config import RESPONSE_CACHE_FILE, run_dir
-from analysis.data.io import write_table
+from analysis.config import RunFiles, run_dir
 from analysis.data.vocabulary import Status
 from analysis.labeling.inputs import read_inputs
-from analysis.labeling.labeler import Labeler
-from analysis.labeling.manifest import record_stage, write_manifest
-from analysis.labeling.pipeline import export_responses
-from analysis.labeling.stage1 import label_stage1
-from analysis.reporting.examples import disagreements, exchange
+from analysis.labeling.session import Session
+from analysis.labeling.stage1 import stage1_step
+from analysis.reporting.views import answer_counts, disagreements, exchange
 
-out = run_dir(run_name, processed_dir)
-started = datetime.now(timezone.utc)
-inputs = read_inputs(out / "inputs.csv")
-labeler = Labeler(run_name)
-print(f"Task {labeler.task.name} v{labeler.task.version}, decided by {labeler.task.decision}; models: {', '.join(labeler.tags)}")
+files = RunFiles(run_dir(run_name, processed_dir))
+session = Session(run_name)
+print(f"Task {session.task.name} v{session.task.version}, decided by {session.task.decision}; models: {', '.join(session.tags)}")
 
 # %% [markdown]
 # Every model answers every report that sends an impression; answers already
-# in the response cache are not asked again.
+# in the response cache are not asked again. The step writes `stage1.csv` and
+# the run's manifest.
 
 # %%
-stage1, summaries = label_stage1(labeler, inputs)
-write_table(stage1, out / "stage1.csv")
-write_manifest(record_stage(labeler.manifest(inputs, started), summaries, stage1), out)
-export_responses()
-stage1.groupby("model", sort=False).extravasation.value_counts().unstack(fill_value=0)
+stage1 = stage1_step(session, files)
+answer_counts(stage1)
 
 # %% [markdown]
 # ## One report, as the model saw it and answered
@@ -76,9 +67,9 @@ stage1.groupby("model", sort=False).extravasation.value_counts().unstack(fill_va
 # answer.
 
 # %%
-answered = stage1[(stage1.model == labeler.tags[0]) & (stage1.status == Status.ANSWERED)]
+answered = stage1[(stage1.model == session.tags[0]) & (stage1.status == Status.ANSWERED)]
 shown = answered.iloc[0]
-seen = exchange(RESPONSE_CACHE_FILE, shown.response_key, labeler.task.answers)
+seen = exchange(session.cache_path, shown.response_key, session.task.answers)
 for message in seen.messages:
     print(f"--- {message['role']} ---\n{message['content']}")
 print(f"--- reply ---\n{seen.content!r}\n\n{shown.model} on {shown.report_id}: {shown.extravasation}, p_yes {shown.p_yes:.3f}")
@@ -99,7 +90,7 @@ disagreements(stage1)
 # Labels that are not a clean model answer, by status and reason.
 
 # %%
-stage1[stage1.reason != ""].groupby(["model", "status", "reason"], sort=False).size().rename("reports").to_frame()
+stage1.explode("reasons").dropna(subset="reasons").groupby(["model", "status", "reasons"], sort=False).size().rename("reports").to_frame()
 
 # %% [markdown]
 # ## Adding a rule to the baseline
@@ -121,7 +112,7 @@ def said(text, rules):
     return " ".join([label.extravasation, *label.locations])
 
 
-trial = with_added_rules(labeler.rules, sites={"other": ["omentum", "omental"]})
+trial = with_added_rules(session.rules, sites={"other": ["omentum", "omental"]})
 examples = [
     "Active extravasation within the omentum.",
     "Omental hematoma without active extravasation.",
@@ -129,7 +120,7 @@ examples = [
 ]
 pd.DataFrame({
     "impression": examples,
-    f"rules v{labeler.rules.version}": [said(text, labeler.rules) for text in examples],
+    f"rules v{session.rules.version}": [said(text, session.rules) for text in examples],
     "with the new rule": [said(text, trial) for text in examples],
 })
 
@@ -138,7 +129,7 @@ pd.DataFrame({
 
 # %%
 current = stage1[stage1.model == BASELINE].set_index("report_id")[["extravasation", "locations"]]
-tried = label_with_rules(inputs, trial).set_index("report_id")[["extravasation", "locations"]]
-changed = (current != tried).any(axis=1)
+tried = label_with_rules(read_inputs(files.inputs), trial).set_index("report_id")[["extravasation", "locations"]]
+changed = (current.extravasation != tried.extravasation) | (current.locations != tried.locations)
 print(f"{changed.sum()} of {len(current)} reports change")
 current[changed].join(tried[changed], rsuffix=" (new rule)")

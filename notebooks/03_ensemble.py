@@ -24,29 +24,25 @@ run_name = "embedded"  # a run file in analysis/runs: embedded or paper
 processed_dir = ""  # this run's files; empty for data/processed/<run_name>
 
 # %%
-from analysis.config import run_dir
-from analysis.data.io import read_truth, write_table
+from analysis.config import RunFiles, run_dir
+from analysis.data.io import read_truth
+from analysis.data.vocabulary import Role
 from analysis.evaluation.comparisons import agreement_table
-from analysis.labeling.combination import add_combination
-from analysis.labeling.ensemble import add_ensemble
-from analysis.labeling.inputs import read_inputs
-from analysis.labeling.labels import read_labels
-from analysis.reporting.examples import disagreements
-from analysis.specs import load_run
+from analysis.labeling.ensemble import ensemble_step
+from analysis.labeling.session import Session
+from analysis.reporting.views import answer_counts, disagreements
 
-out = run_dir(run_name, processed_dir)
-run = load_run(run_name)
-stage1 = read_labels(out / "stage1.csv")
-labels = add_combination(add_ensemble(stage1), read_inputs(out / "inputs.csv"), run)
-write_table(labels, out / "stage1_ensemble.csv")
-labels.groupby("model", sort=False).extravasation.value_counts().unstack(fill_value=0)
+files = RunFiles(run_dir(run_name, processed_dir))
+session = Session(run_name)
+labels = ensemble_step(session, files)
+answer_counts(labels)
 
 # %% [markdown]
 # How each ensemble label came about: a majority, no majority (one `Yes`,
 # one `No`, one `Undefined`), or no model was asked (no impression).
 
 # %%
-labels[labels.model == "ensemble"].status.value_counts().rename("reports").to_frame()
+labels[labels.role == Role.ENSEMBLE].status.value_counts().rename("reports").to_frame()
 
 # %% [markdown]
 # Agreement between the models (Fleiss' kappa over Yes/No/Undefined, on the
@@ -54,7 +50,7 @@ labels[labels.model == "ensemble"].status.value_counts().rename("reports").to_fr
 # they split, with the ensemble's vote beside them.
 
 # %%
-agreement_table(labels, read_truth(out / "truth.csv"), run.bootstrap)
+agreement_table(labels, read_truth(files.truth), session.run.bootstrap)
 
 # %%
 disagreements(labels)

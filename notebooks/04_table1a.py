@@ -30,23 +30,17 @@ figures_dir = "figures"  # where the tables go
 case_features_file = "data/demo/case_features.csv"  # each report's kind, for the table by kind; empty: none
 
 # %%
-from analysis.config import ROOT, run_dir
-from analysis.data.io import read_case_features, read_truth, write_table
-from analysis.evaluation.evaluate import evaluate_stage1
-from analysis.labeling.labels import read_labels
-from analysis.reporting.tables import write_stage1
+from analysis.config import ROOT, RunFiles, run_dir
+from analysis.data.io import read_case_features
+from analysis.reporting.tables import table1a_step
 from analysis.specs import load_run
 
-out = run_dir(run_name, processed_dir)
-labels = read_labels(out / "stage1_ensemble.csv")
-truth = read_truth(out / "truth.csv")
+files = RunFiles(run_dir(run_name, processed_dir))
 features = read_case_features(ROOT / case_features_file) if case_features_file else None
-run = load_run(run_name)
-evaluation = evaluate_stage1(labels, truth, read_truth(out / "truth_dev.csv"), run, features)
-write_stage1(evaluation, ROOT / figures_dir)
-write_table(evaluation.undefined_truth, out / "undefined_truth.csv")  # report ids: kept with the run, not in figures/
-print(f"{len(truth)} evaluated reports with ground truth; {len(evaluation.undefined_truth)} whose truth is Undefined "
-      f"are left out of the scored set: {', '.join(evaluation.undefined_truth.report_id)}")
+evaluation = table1a_step(files, load_run(run_name), ROOT / figures_dir, features)
+left_out = evaluation.undefined_truth.report_id
+print(f"{evaluation.table1a.n.iloc[0] + len(left_out)} evaluated reports with ground truth; {len(left_out)} whose "
+      f"truth is Undefined are left out of the scored set: {', '.join(left_out)}")
 evaluation.table1a[["model", "precision", "recall", "specificity", "npv", "f1", "f1_lo", "f1_hi", "f1_method",
                     "accuracy", "auc", "n", "n_undefined", "n_invalid"]].round(3)
 

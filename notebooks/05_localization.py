@@ -32,49 +32,43 @@ figures_dir = "figures"  # where the tables go
 # %%
 import pandas as pd
 
-from analysis.config import RESPONSE_CACHE_FILE, ROOT, run_dir
-from analysis.data.io import read_truth, write_table
+from analysis.config import ROOT, RunFiles, run_dir
+from analysis.data.io import read_truth
 from analysis.data.vocabulary import Status, site_score_column
-from analysis.evaluation.evaluate import evaluate_stage2, label_set_notes
-from analysis.labeling.inputs import read_inputs
-from analysis.labeling.labeler import Labeler
-from analysis.labeling.labels import LABEL_COLUMNS, read_labels
-from analysis.labeling.manifest import read_manifest, record_stage, write_manifest
-from analysis.labeling.pipeline import export_responses
-from analysis.labeling.stage2 import label_stage2, skipped_because
-from analysis.reporting.examples import exchange
-from analysis.reporting.tables import write_stage2
+from analysis.labeling.labels import gated_reports
+from analysis.labeling.session import Session
+from analysis.labeling.stage2 import stage2_step
+from analysis.reporting.tables import table1b_step
+from analysis.reporting.views import exchange
 
-out = run_dir(run_name, processed_dir)
-labeler = Labeler(run_name)
-inputs = read_inputs(out / "inputs.csv")
+files = RunFiles(run_dir(run_name, processed_dir))
+session = Session(run_name)
 
 # %% [markdown]
 # The gated reports go to every model; answers already in the response
-# cache are not asked again.
+# cache are not asked again. The step writes `labels.csv` and adds stage 2
+# to the manifest.
 
 # %%
-labels, gated, summaries = label_stage2(labeler, inputs, read_labels(out / "stage1_ensemble.csv"))
-write_table(labels[LABEL_COLUMNS], out / "labels.csv")
-write_manifest(record_stage(read_manifest(out), summaries, labels, gated, skipped_because(labeler)), out)
-export_responses()
-print(f"{len(gated)} reports sent to stage 2 (the gate model {labeler.run.localization.gate} said Yes)")
+labels = stage2_step(session, files)
+gated = gated_reports(labels)
+print(f"{len(gated)} reports sent to stage 2 (the gate model {session.run.localization.gate} said Yes)")
 labels[labels.locations_status != Status.NOT_ASKED].groupby("model", sort=False).locations_status.value_counts().unstack(fill_value=0)
 
 # %% [markdown]
 # ## One gated report, as the model saw it and answered
 
 # %%
-asked = labels[(labels.model == labeler.tags[0]) & (labels.locations_status == Status.ANSWERED)]
+asked = labels[(labels.model == session.tags[0]) & (labels.locations_status == Status.ANSWERED)]
 if len(asked):
     shown = asked.iloc[0]
     # With one question per site, the first site's exchange; the others differ only in the site named.
-    seen = exchange(RESPONSE_CACHE_FILE, shown.locations_key.split(";")[0], labeler.locator.answers)
+    seen = exchange(session.cache_path, shown.locations_keys[0], session.locator.answers)
     for message in seen.messages:
         print(f"--- {message['role']} ---\n{message['content']}")
-    print(f"--- reply ---\n{seen.content}\n\n{shown.model} on {shown.report_id}: {shown.locations or 'no site'}")
-    if labeler.locator.probes:
-        display(shown[[site_score_column(site) for site in labeler.locator.probes]].rename("p").to_frame().T.round(3))
+    print(f"--- reply ---\n{seen.content}\n\n{shown.model} on {shown.report_id}: {', '.join(shown.locations) or 'no site'}")
+    if session.locator.probes:
+        display(shown[[site_score_column(site) for site in session.locator.probes]].rename("p").to_frame().T.round(3))
 
 # %% [markdown]
 # ## Where the models name different sites
@@ -83,10 +77,10 @@ if len(asked):
 # ground truth's sites.
 
 # %%
-sites = labels[labels.report_id.isin(gated)].pivot(index="report_id", columns="model", values="locations")
-truth_sites = pd.concat([read_truth(out / "truth.csv"), read_truth(out / "truth_dev.csv")]).set_index("report_id").locations
-split_sites = sites[sites[labeler.tags].nunique(axis=1) > 1]
-split_sites.join(truth_sites.rename("truth")).head(10)
+sites = labels[labels.gated].pivot(index="report_id", columns="model", values="locations").map(", ".join)
+truth_sites = pd.concat([read_truth(files.truth), read_truth(files.truth_dev)]).set_index("report_id").locations
+split_sites = sites[sites[session.tags].nunique(axis=1) > 1]
+split_sites.join(truth_sites.map(", ".join).rename("truth")).head(10)
 
 # %% [markdown]
 # ## Table 1B
@@ -99,9 +93,7 @@ split_sites.join(truth_sites.rename("truth")).head(10)
 # tight interval.
 
 # %%
-run = labeler.run
-evaluation = evaluate_stage2(labels, read_truth(out / "truth.csv"), read_truth(out / "truth_dev.csv"), run)
-write_stage2(evaluation, pd.read_csv(ROOT / figures_dir / "table1a.csv"), ROOT / figures_dir, label_set_notes(run))
+evaluation = table1b_step(files, session.run, ROOT / figures_dir)
 table = evaluation.table1b
 print(table.attrs["gate_counts"])
 table.pivot_table(index=["design", "location"], columns="model", values="f1", sort=False).round(3)

@@ -33,56 +33,33 @@ readme_results = False  # rewrite README.md's results section from this run (the
 case_features_file = "data/demo/case_features.csv"  # each report's kind, for the reviewer sheet's filter; empty: none
 
 # %%
-import pandas as pd
-
-from analysis.config import RESPONSE_CACHE_FILE, ROOT, run_dir
-from analysis.data.io import read_case_features, read_truth
-from analysis.evaluation.metrics import STAGE2_ALONE
-from analysis.evaluation.scoring import scored_truth
-from analysis.labeling.inputs import read_inputs
-from analysis.labeling.labels import read_labels
-from analysis.labeling.manifest import read_manifest
-from analysis.reporting import figures
-from analysis.reporting.readme import update_readme
-from analysis.reporting.review import reviewer_sheet, write_reviewer_sheet
+from analysis.config import RESPONSE_CACHE_FILE, ROOT, RunFiles, run_dir
+from analysis.data.io import read_case_features
+from analysis.reporting.figures import figures_step
 from analysis.specs import load_run
 
-out = run_dir(run_name, processed_dir)
-figures_out = ROOT / figures_dir
-labels = read_labels(out / "labels.csv")
-truth = read_truth(out / "truth.csv")
-manifest = read_manifest(out)
+files = RunFiles(run_dir(run_name, processed_dir))
+kinds = read_case_features(ROOT / case_features_file) if case_features_file else None
+made = figures_step(files, ROOT / figures_dir, load_run("paper").tags, RESPONSE_CACHE_FILE, kinds, readme=readme_results)
+print("Wrote " + ", ".join(str(path) for path in made.written))
 
 # %%
-figure1 = figures.pipeline_figure(manifest, labels, study_models=load_run("paper").tags)
-figures.save(figure1, figures_out, "figure1_pipeline")
-figure1
+made.figures["figure1_pipeline"]
 
 # %%
-confusion = figures.confusion_matrices(labels, truth)
-figures.save(confusion, figures_out, "confusion_matrices")
-confusion
+made.figures["confusion_matrices"]
 
 # %%
-forest = figures.forest_plot(pd.read_csv(figures_out / "table1a.csv"))
-figures.save(forest, figures_out, "forest_f1")
-forest
+made.figures["forest_f1"]
 
 # %%
-table1b = pd.read_csv(figures_out / "table1b.csv")
-heatmap = figures.location_heatmap(table1b[table1b.design == STAGE2_ALONE])
-figures.save(heatmap, figures_out, "locations_f1")
-heatmap
+made.figures["locations_f1"]
 
 # %%
-roc = figures.roc_curves(labels, scored_truth(truth))
-figures.save(roc, figures_out, "roc_p_yes")
-roc
+made.figures["roc_p_yes"]
 
 # %%
-reliability = figures.reliability_diagram(labels, scored_truth(truth))
-figures.save(reliability, figures_out, "reliability_p_yes")
-reliability
+made.figures["reliability_p_yes"]
 
 # %% [markdown]
 # ## Reviewer sheet
@@ -95,13 +72,5 @@ reliability
 # network. Development reports are listed too, with their split.
 
 # %%
-every_truth = pd.concat([truth, read_truth(out / "truth_dev.csv")], ignore_index=True)
-kinds = read_case_features(ROOT / case_features_file) if case_features_file else None
-sheet = reviewer_sheet(labels, every_truth, read_inputs(out / "inputs.csv"), RESPONSE_CACHE_FILE, kinds)
-paths = write_reviewer_sheet(sheet, out)
-print(f"{len(sheet)} reports listed: " + ", ".join(str(p) for p in paths))
-sheet.head(10)
-
-# %%
-if readme_results:
-    print("README.md results section", "updated" if update_readme(figures_out, manifest) else "unchanged")
+print(f"{len(made.sheet)} reports listed")
+made.sheet.head(10)

@@ -20,8 +20,9 @@
 # difference, and every report whose label changed, with its impression.
 #
 # The test split is never touched here: it stays unseen until a prompt is
-# final (then `make variants` or a run file measures it once). This notebook
-# writes no file; its answers go to the response cache like every other
+# final (then `make variants` or a run file measures it once). It runs the
+# same steps as a run, on the sample, in `data/processed/prompt_lab/` (one
+# folder per prompt); its answers go to the response cache like every other
 # answer, so rerunning a cell after an edit asks only the changed prompt.
 # It needs an LLM server: `make serve` in a terminal (or Ollama).
 
@@ -34,17 +35,18 @@ seed = 1  # which sample
 reports_file = "data/demo/reports.csv"
 truth_file = "data/demo/ground_truth.csv"
 split_file = "data/demo/split.csv"
+processed_dir = ""  # the lab's files; empty for data/processed/prompt_lab
 
 # %%
 import pandas as pd
 
-from analysis.config import ROOT
+from analysis.config import ROOT, RunFiles, run_dir
 from analysis.data.io import read_reports, read_split, read_truth
 from analysis.data.vocabulary import DEV
 from analysis.evaluation.variants import compare_variants
-from analysis.labeling.inputs import prompt_inputs
-from analysis.labeling.labeler import Labeler
-from analysis.labeling.stage1 import label_stage1
+from analysis.labeling.inputs import inputs_step, read_inputs
+from analysis.labeling.session import Session
+from analysis.labeling.stage1 import stage1_step
 from analysis.reporting import figures
 from analysis.specs import load_run, load_task, stage1_task_name
 
@@ -53,8 +55,9 @@ split = read_split(ROOT / split_file)
 reports = read_reports(ROOT / reports_file)
 development = reports[reports.report_id.isin(split.report_id[split.split == DEV])]
 sample = development.sample(min(sample_size, len(development)), random_state=seed).sort_values("report_id")
-inputs = prompt_inputs(sample, run)
-truth = read_truth(ROOT / truth_file).set_index("report_id").loc[sample.report_id].reset_index()
+lab = RunFiles(run_dir("prompt_lab", processed_dir))
+inputs_step(lab, run, sample, read_truth(ROOT / truth_file))  # no split: every sampled report is scored
+truth = read_truth(lab.truth)
 print(f"{len(sample)} of {len(development)} development reports; ground truth: "
       + ", ".join(f"{k} {v}" for k, v in truth.extravasation.value_counts().items()))
 base = load_task(stage1_task_name(base_variant))
@@ -77,9 +80,8 @@ edited = base.edited(edited_template, name="prompt_lab")
 print(edited.template)
 
 # %%
-labels = {}
-for name, task in (("default", base), ("edited", edited)):
-    labels[name], _ = label_stage1(Labeler(run, models=[model], task=task), inputs)
+labels = {name: stage1_step(Session(run, models=[model], task=task), lab.variant(name))
+          for name, task in (("default", base), ("edited", edited))}
 comparison = compare_variants(labels, truth, run.bootstrap, reference="default")
 comparison[["variant", "f1", "f1_lo", "f1_hi", "precision", "recall", "n_undefined",
             "difference", "difference_lo", "difference_hi"]].round(3)
@@ -101,7 +103,7 @@ answers = {name: frame.set_index("report_id")[["extravasation", "p_yes"]] for na
 changed = answers["default"].merge(answers["edited"], left_index=True, right_index=True, suffixes=("_default", "_edited"))
 changed = changed[changed.extravasation_default != changed.extravasation_edited]
 changed = changed.join(truth.set_index("report_id").extravasation.rename("truth")).join(
-    inputs.set_index("report_id").prompt_text.rename("impression"))
+    read_inputs(lab.inputs).set_index("report_id").prompt_text.rename("impression"))
 print(f"{len(changed)} of {len(sample)} labels changed")
 with pd.option_context("display.max_colwidth", None):
     display(changed.style.set_properties(subset=["impression"], **{"white-space": "pre-wrap", "text-align": "left"}))

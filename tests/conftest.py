@@ -12,6 +12,15 @@ import pytest
 from analysis.llm.client import free_loopback_port, start_embedded_server
 
 SMALL_MODEL = "smollm2:135m"  # the fastest real model; enough to exercise the API
+# Fixtures that start a server (the embedded one, llama-server, one behaving as Ollama) or a browser: a test that
+# uses one is marked `llm` and left out of `make test-fast`. A test that starts one itself carries the mark.
+SLOW_FIXTURES = {"server_url", "client", "use_server", "llama_server", "ollama", "pair", "driver"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if SLOW_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.llm)
 
 
 def start_server(port: int) -> subprocess.Popen:

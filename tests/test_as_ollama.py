@@ -15,14 +15,14 @@ import pytest
 import yaml
 
 from analysis.data.vocabulary import Status
-from analysis.labeling.pipeline import label_reports
 from analysis.llm import asking
 from analysis.llm.asking import Asker, spare_tokens
 from analysis.llm.cache import ResponseCache
 from analysis.llm.client import connect, describe_models, free_loopback_port, start_embedded_server
-from analysis.llm.server import ModelNotLoaded, RequestRefused, ServerTooOld
+from analysis.llm.backend import ModelNotLoaded, RequestRefused, ServerTooOld
 from analysis.specs import load_run, load_task
 from tests.conftest import SMALL_MODEL, stop_server
+from tests.frames import run_labels
 
 PAPER = load_run("paper")
 LLAMA, QWEN, MISTRAL = PAPER.tags
@@ -82,8 +82,8 @@ def test_the_check_prints_its_table_and_asks_the_closed_turn_model_for_its_json(
 
 def test_a_model_whose_template_closes_the_turn_answers_in_json_and_the_manifest_says_so(ollama, tmp_path):
     cache_path = tmp_path / "cache.sqlite"
-    labels, manifest = label_reports(REPORTS, run=paper_run(), models=[LLAMA, MISTRAL], host=ollama, cache_path=cache_path)
-    decided = {row["tag"]: row["decision"] for row in manifest["preflight"]["extravasation_zeroshot"]["models"]}
+    labels, manifest = run_labels(REPORTS, tmp_path / "out", run=paper_run(), models=[LLAMA, MISTRAL], host=ollama, cache_path=cache_path)
+    decided = {row["tag"]: row["decision"] for row in manifest.preflight["extravasation_zeroshot"]["models"]}
     assert decided == {LLAMA: "first_token", MISTRAL: "structured"}
     mistral = labels[labels.model == MISTRAL]
     assert set(mistral.status) == {Status.ANSWERED} and mistral.extravasation.isin(["Yes", "No", "Undefined"]).all()
@@ -97,14 +97,14 @@ def test_site_questions_to_a_closed_turn_model_name_the_site_in_the_question_and
     probes = load_task("location_probes")
     run = paper_run(localization=PAPER.localization.model_copy(update={"task": probes.name, "gate": LLAMA}))
     cache_path = tmp_path / "cache.sqlite"
-    labels, manifest = label_reports(REPORTS, run=run, models=[LLAMA, MISTRAL], host=ollama, cache_path=cache_path)
-    decided = {row["tag"]: row["decision"] for row in manifest["preflight"][probes.name]["models"]}
+    labels, manifest = run_labels(REPORTS, tmp_path / "out", run=run, models=[LLAMA, MISTRAL], host=ollama, cache_path=cache_path)
+    decided = {row["tag"]: row["decision"] for row in manifest.preflight[probes.name]["models"]}
     assert decided == {LLAMA: "first_token", MISTRAL: "structured"}
     assert labels.groupby("model").size().to_dict() == {tag: len(REPORTS) for tag in set(labels.model)}
     gated = labels[(labels.model == MISTRAL) & (labels.locations_status != Status.NOT_ASKED)]
-    assert len(gated) == manifest["reports"]["sent_to_stage_2"] > 0
+    assert len(gated) == manifest.stage2.sent > 0
     cache = ResponseCache(cache_path, read_only=True)
-    keys = gated.locations_key.iloc[0].split(";")
+    keys = gated.locations_keys.iloc[0]
     sent = [cache.request_of(key) for key in keys]
     # The closed turn cannot be continued: each site is asked in the user message, and answered in JSON.
     assert [request["messages"][-1]["content"].split("\n\n")[-1] for request in sent] == [
@@ -112,16 +112,18 @@ def test_site_questions_to_a_closed_turn_model_name_the_site_in_the_question_and
     assert all(request["format"] == probes.answer_schema and len(request["messages"]) == 1 for request in sent)
 
 
+@pytest.mark.llm  # starts its own server
 def test_a_server_older_than_logprobs_is_refused_before_anything_is_asked(tmp_path_factory, tmp_path):
     url, process = start(tmp_path_factory, "old", version="0.12.10", aliases={LLAMA: SMALL_MODEL})
     try:
         with pytest.raises(ServerTooOld, match=r"Ollama 0\.12\.10; .* from version 0\.12\.11 on"):
-            label_reports(REPORTS, run=paper_run(), models=[LLAMA], host=url, cache_path=tmp_path / "cache.sqlite")
+            run_labels(REPORTS, tmp_path / "out", run=paper_run(), models=[LLAMA], host=url, cache_path=tmp_path / "cache.sqlite")
         assert len(ResponseCache(tmp_path / "cache.sqlite")) == 0
     finally:
         stop_server(process)
 
 
+@pytest.mark.llm  # starts its own server
 def test_an_answer_without_log_probabilities_is_undefined_and_not_cached(tmp_path_factory, tmp_path):
     # A development build reports 0.0.0, which the check lets through; this one sends no log-probabilities.
     url, process = start(tmp_path_factory, "dev", version="0.0.0")
@@ -131,7 +133,7 @@ def test_an_answer_without_log_probabilities_is_undefined_and_not_cached(tmp_pat
                       describe_models(server, [SMALL_MODEL])[SMALL_MODEL]["digest"], STAGE1, PAPER.options_for(LLAMA))
         answer = asker.ask("a", "Grade IV splenic laceration with active contrast extravasation.")
         assert (answer.value, answer.status, answer.key) == (None, Status.NO_LOGPROBS, "")
-        assert "returned no log-probabilities (ollama 0.0.0; Ollama returns them from 0.12.11 on)" in answer.reason
+        assert "returned no log-probabilities (ollama 0.0.0; Ollama returns them from 0.12.11 on)" in answer.reasons[0]
         assert len(asker.cache) == 0
     finally:
         stop_server(process)
@@ -143,10 +145,10 @@ def test_a_system_prompt_the_messages_do_not_show_is_counted_before_sending(olla
     text = "Splenic laceration with active extravasation. " * 10
     assert spare_tokens(asking.build_request(QWEN, STAGE1, text, PAPER.options_for(QWEN))) >= 0
     reports = pd.DataFrame({"report_id": ["long"], "report_text": [f"IMPRESSION: {text}"]})
-    labels, manifest = label_reports(reports, run=paper_run(), models=[QWEN], host=ollama, cache_path=tmp_path / "c.sqlite")
+    labels, manifest = run_labels(reports, tmp_path / "out", run=paper_run(), models=[QWEN], host=ollama, cache_path=tmp_path / "c.sqlite")
     (row,) = labels[labels.model == QWEN].itertuples()
-    assert (row.status, row.reason) == (Status.TOO_LONG, "prompt may not fit num_ctx 4096: not sent")
-    (check,) = manifest["preflight"]["extravasation_zeroshot"]["models"]
+    assert (row.status, row.reasons) == (Status.TOO_LONG, ["prompt may not fit num_ctx 4096: not sent"])
+    (check,) = manifest.preflight["extravasation_zeroshot"]["models"]
     assert check["template_bytes"] > len(SYSTEM) and check["fits"] is False
 
 
@@ -157,10 +159,11 @@ def test_a_prompt_sent_over_the_context_is_refused_with_truncate_false(ollama, t
     asker = Asker(server, ResponseCache(tmp_path / "cache.sqlite"), QWEN, describe_models(server, [QWEN])[QWEN]["digest"],
                   STAGE1, options, template_bytes=0)
     answer = asker.ask("long", "Splenic laceration. " * 10)
-    assert (answer.status, answer.reason) == (Status.REFUSED, "prompt does not fit num_ctx 1024: refused by the server")
+    assert (answer.status, answer.reasons) == (Status.REFUSED, ["prompt does not fit num_ctx 1024: refused by the server"])
     assert len(asker.cache) == 0
 
 
+@pytest.mark.llm  # starts its own server
 def test_a_prompt_the_server_cuts_anyway_is_caught_by_its_token_count(tmp_path_factory, tmp_path):
     """A server that cuts whatever the request says keeps the last message only: prompt_eval_count shows it."""
     url, process = start(tmp_path_factory, "cutting", aliases={QWEN: SMALL_MODEL}, truncate=True,
@@ -172,7 +175,7 @@ def test_a_prompt_the_server_cuts_anyway_is_caught_by_its_token_count(tmp_path_f
                       describe_models(server, [QWEN])[QWEN]["digest"], STAGE1, options, template_bytes=0)
         answer = asker.ask("long", "Splenic laceration. " * 10)
         assert answer.status == Status.CUT and answer.value is None
-        assert answer.reason.startswith("the server cut the prompt: it read ") and len(asker.cache) == 0
+        assert answer.reasons[0].startswith("the server cut the prompt: it read ") and len(asker.cache) == 0
     finally:
         stop_server(process)
 
@@ -182,18 +185,18 @@ def test_a_model_that_does_not_fit_where_num_gpu_puts_it_stops_the_run_at_once(o
                             for model in PAPER.models], requests=PAPER.requests.model_copy(update={"backoff_s": 5}))
     started = time.monotonic()
     with pytest.raises(ModelNotLoaded, match=rf"could not load {LLAMA} \(HTTP 500: .*out of memory\).*num_gpu"):
-        label_reports(REPORTS, run=run, models=[LLAMA], host=ollama, cache_path=tmp_path / "cache.sqlite")
+        run_labels(REPORTS, tmp_path / "out", run=run, models=[LLAMA], host=ollama, cache_path=tmp_path / "cache.sqlite")
     assert time.monotonic() - started < 5  # no retry: the first backoff alone would take 5 s
     assert len(ResponseCache(tmp_path / "cache.sqlite")) == 0
     # Without num_gpu, Ollama offloads what fits, and the same requests keep the same cache keys.
-    labels, _ = label_reports(REPORTS, run=paper_run(), models=[LLAMA], host=ollama, cache_path=tmp_path / "cache.sqlite")
+    labels, _ = run_labels(REPORTS, tmp_path / "out", run=paper_run(), models=[LLAMA], host=ollama, cache_path=tmp_path / "cache.sqlite")
     assert (labels[labels.model == LLAMA].status == Status.ANSWERED).all()
 
 
 def test_the_manifest_keeps_the_manifest_digest_and_the_weights_digest_apart(ollama, tmp_path):
-    _, manifest = label_reports(REPORTS.head(1), run=paper_run(), models=[LLAMA, MISTRAL], host=ollama,
+    _, manifest = run_labels(REPORTS.head(1), tmp_path / "out", run=paper_run(), models=[LLAMA, MISTRAL], host=ollama,
                                 cache_path=tmp_path / "cache.sqlite")
-    models = {model["tag"]: model for model in manifest["models"]}
+    models = {model["tag"]: model for model in manifest.models}
     weights = {model["weights"] for model in models.values()}
     assert len(weights) == 1 and weights.pop() not in {model["digest"] for model in models.values()}
     assert models[LLAMA]["digest"] != models[MISTRAL]["digest"]  # same weights, another template
@@ -206,7 +209,7 @@ def test_a_model_that_ends_its_reply_at_once_gives_its_own_reason_and_nothing_is
     asker = Asker(server, ResponseCache(tmp_path / "cache.sqlite"), ENDS_AT_ONCE,
                   describe_models(server, [ENDS_AT_ONCE])[ENDS_AT_ONCE]["digest"], STAGE1, PAPER.options_for(LLAMA))
     answer = asker.ask("a", "Grade IV splenic laceration with active contrast extravasation.")
-    assert answer.status == Status.ENDED and answer.reason.startswith("the model ended its reply at once (end-of-sequence)")
+    assert answer.status == Status.ENDED and answer.reasons[0].startswith("the model ended its reply at once (end-of-sequence)")
     assert len(asker.cache) == 0
 
 
@@ -215,6 +218,6 @@ def test_a_model_removed_mid_run_ends_the_run_in_one_line_keeping_what_was_answe
                     localization=PAPER.localization.model_copy(update={"gate": REMOVED_SOON}))
     with pytest.raises(RequestRefused, match=rf"refused a request for {REMOVED_SOON} .* HTTP 404: model '{REMOVED_SOON}' "
                                              rf"not found \(`ollama pull {REMOVED_SOON}`\)\. Everything answered so far"):
-        label_reports(REPORTS, run=run, host=ollama, cache_path=tmp_path / "cache.sqlite", models=[REMOVED_SOON])
+        run_labels(REPORTS, tmp_path / "out", run=run, host=ollama, cache_path=tmp_path / "cache.sqlite", models=[REMOVED_SOON])
     # Its first request was the preflight's rendering; the one answer after it is kept for the next run.
     assert len(ResponseCache(tmp_path / "cache.sqlite")) == 1

@@ -24,8 +24,8 @@ from analysis.labeling.baseline import (
     with_added_rules,
 )
 from analysis.labeling.inputs import prompt_inputs
-from analysis.labeling.labeler import Labeler
-from analysis.labeling.labels import LABEL_COLUMNS
+from analysis.labeling.session import Session
+from analysis.labeling.labels import COLUMNS, read_labels
 from analysis.specs import Bootstrap, SpecError, load_run
 
 # Measured on the 390-report demo corpus with rules version 1.2.0: stage-1 F1
@@ -169,13 +169,13 @@ def test_label_with_rules_gives_every_input_row_once_in_the_label_columns():
         "reason": ["", "no impression section", "", ""],
     })
     labels = label_with_rules(inputs)
-    assert list(labels.columns) == LABEL_COLUMNS
+    assert list(labels.columns) == COLUMNS
     assert labels.report_id.tolist() == ["r1", "r2", "r3", "r4"]
     assert set(labels.model) == {BASELINE}
     assert labels.p_yes.map(math.isnan).all()
     assert labels.extravasation.tolist() == ["Yes", "Undefined", "No", "Undefined"]
-    assert labels.locations.tolist() == ["spleen", "", "", ""]
-    assert labels.reason.tolist() == ["", "no impression section", "", "the rules found only a hedged mention of extravasation"]
+    assert labels.locations.tolist() == [["spleen"], [], [], []]
+    assert labels.reasons.tolist() == [[], ["no impression section"], [], ["the rules found only a hedged mention of extravasation"]]
 
 
 def test_the_rule_file_loads_with_a_version_and_sites_for_every_location():
@@ -234,7 +234,7 @@ def test_the_rules_reach_their_measured_f1_on_the_demo_corpus():
     paired = truth.merge(labels, on="report_id", suffixes=("_true", "_rules"), validate="one_to_one")
     stage1 = binary_metrics(paired.extravasation_rules, paired.extravasation_true)
     assert stage1["f1"] >= DEMO_STAGE1_F1_FLOOR, stage1
-    sites = table1b(labels, truth, gate=BASELINE, bootstrap=Bootstrap(resamples=100))
+    sites = table1b(labels, truth, gate=BASELINE, cut=0.5, bootstrap=Bootstrap(resamples=100))
     own_sites = sites[sites.design == RULES_UNGATED]
     assert set(own_sites.location) == set(LOCATIONS)
     assert (own_sites.f1 >= DEMO_LOCATION_F1_FLOOR).all(), own_sites[["location", "f1", "support", "predicted"]]
@@ -252,9 +252,9 @@ def test_the_baseline_alone_runs_from_the_command_line_with_no_llm_server(tmp_pa
                              "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache.sqlite")],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    labels = pd.read_csv(tmp_path / "out" / "labels.csv", dtype=str, keep_default_na=False)
-    assert labels[["report_id", "model", "extravasation", "locations", "reason"]].values.tolist() == [
-        ["a", "rules", "Yes", "spleen", ""], ["b", "rules", "No", "", ""], ["c", "rules", "Undefined", "", "no impression section"],
+    labels = read_labels(tmp_path / "out" / "labels.csv")
+    assert labels[["report_id", "model", "extravasation", "locations", "reasons"]].values.tolist() == [
+        ["a", "rules", "Yes", ["spleen"], []], ["b", "rules", "No", [], []], ["c", "rules", "Undefined", [], ["no impression section"]],
     ]
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert manifest["server"] is None and manifest["baseline"] == {"rule_file": "extravasation.yaml", "version": read_rules().version}
@@ -263,7 +263,7 @@ def test_the_baseline_alone_runs_from_the_command_line_with_no_llm_server(tmp_pa
 def test_a_run_without_a_baseline_refuses_rules_by_name():
     run = load_run("embedded").model_copy(update={"baseline": None})
     with pytest.raises(SpecError, match="no model"):
-        Labeler(run, models=["rules"])
+        Session(run, models=["rules"])
 
 
 def test_trying_a_rule_leaves_the_file_alone_and_changes_the_label():

@@ -4,10 +4,13 @@ are read from its printed table, not tested)."""
 import math
 from statistics import median
 
+import pytest
+
 from analysis.bench import MEASUREMENT_FLOOR, RATE_REPEATS, bench, paper_ratio, table
 from tests.conftest import SMALL_MODEL
 
 
+@pytest.mark.llm  # starts its own server
 def test_the_benchmark_measures_limit_pipeline_naive_and_memory():
     results = bench(limit=3, tags=[SMALL_MODEL])
     measured = results["models"][SMALL_MODEL]

@@ -3,7 +3,7 @@
 import pytest
 
 from analysis.config import is_local, normalize_host
-from analysis.llm.server import warn_if_remote
+from analysis.llm.backend import warn_if_remote
 
 
 @pytest.mark.parametrize(

@@ -11,22 +11,23 @@ from pathlib import Path
 
 import pytest
 
-from analysis.data import corpus
-from analysis.data.corpus.__main__ import main
-from analysis.data.corpus.model import VASCULAR_ACTIVE, VENOUS
-from analysis.data.corpus.scenarios import (
+from analysis import corpus
+from analysis.corpus.__main__ import main
+from analysis.corpus.model import VASCULAR_ACTIVE, VENOUS
+from analysis.corpus.scenarios import (
     scenario_hedged_addendum,
     scenario_non_blood_with_bleed,
     scenario_venous_and_arterial_bleed,
     scenario_venous_bleed,
 )
-from analysis.data.corpus.templates import TEMPLATES
-from analysis.data.corpus.truth import HARD_CASES, label_of
+from analysis.corpus.templates import TEMPLATES
+from analysis.corpus.truth import HARD_CASES, label_of
+from analysis.data.io import parse_list
 from analysis.data.vocabulary import LABELS, LOCATIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_DIR = ROOT / "data" / "demo"
-CORPUS_PACKAGE = ROOT / "analysis" / "data" / "corpus"
+CORPUS_PACKAGE = ROOT / "analysis" / "corpus"
 CORPUS_FILES = ("reports.csv", "ground_truth.csv", "case_features.csv", "README.md")
 N_CORE, N_EXTENSION = corpus.DEFAULT_N_REPORTS, corpus.DEFAULT_N_EXTENSION
 # The three CSV files as first published, before the extension: (bytes, SHA-256). The extension only
@@ -54,10 +55,6 @@ IMPRESSION_HEADER = re.compile(r"^\s*(impression|conclusion|findings/impression)
 def read_csv(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
-
-
-def split(cell: str) -> list[str]:
-    return cell.split(";") if cell else []
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +158,7 @@ def test_generator_uses_only_the_standard_library_and_no_clock():
     project = {module for module in imported if module.split(".")[0] == "analysis"}
     assert {module.split(".")[0] for module in imported - project} <= set(sys.stdlib_module_names)
     # Of the project, only the output directory and the labels and sites: the pipeline's dependencies stay out.
-    assert {module for module in project if not module.startswith("analysis.data.corpus")} == {"analysis.config", "analysis.data.vocabulary"}
+    assert {module for module in project if not module.startswith("analysis.corpus")} == {"analysis.config", "analysis.data.vocabulary"}
     attributes = {node.attr for node in nodes if isinstance(node, ast.Attribute)}
     assert not attributes & {"now", "today", "utcnow", "time_ns"}
 
@@ -190,7 +187,7 @@ def test_the_extension_holds_every_new_category_with_its_guideline_label(truth, 
     label_of_report = {row["report_id"]: row["extravasation"] for row in truth}
     seen = {name: Counter() for name in EXTENSION_CATEGORIES}
     for row in features:
-        names = split(row["hard_cases"])
+        names = parse_list(row["hard_cases"])
         if int(row["report_id"].removeprefix("DEMO-")) <= N_CORE:
             assert not set(names) & set(EXTENSION_CATEGORIES), row  # the core keeps the categories it was published with
             continue
@@ -232,21 +229,21 @@ def test_new_scenarios_give_the_guideline_label_and_only_the_bleeding_locations(
 
 def test_locations_are_valid_present_only_for_yes_and_in_canonical_order(truth):
     for row in truth:
-        locations = split(row["locations"])
+        locations = parse_list(row["locations"])
         assert bool(locations) == (row["extravasation"] == "Yes"), row
         assert set(locations) <= set(LOCATIONS), row
         assert locations == sorted(set(locations), key=LOCATIONS.index), row
 
 
 def test_every_location_appears_and_the_main_sites_dominate(truth):
-    locations = Counter(location for row in truth for location in split(row["locations"]))
+    locations = Counter(location for row in truth for location in parse_list(row["locations"]))
     assert set(locations) == set(LOCATIONS)
     assert {name for name, _ in locations.most_common(4)} == {"bowel", "spleen", "liver", "kidney"}
-    assert sum(len(split(row["locations"])) >= 2 for row in truth) >= 15
+    assert sum(len(parse_list(row["locations"])) >= 2 for row in truth) >= 15
 
 
 def test_every_hard_case_category_is_well_represented(features):
-    counts = Counter(name for row in features for name in split(row["hard_cases"]))
+    counts = Counter(name for row in features for name in parse_list(row["hard_cases"]))
     assert set(counts) == set(HARD_CASES)
     for name in HARD_CASES:
         if name == "no_impression":
@@ -254,7 +251,7 @@ def test_every_hard_case_category_is_well_represented(features):
         else:
             assert counts[name] >= (5 if name == "drain_contrast" else 8), name
     for row in features:
-        names = split(row["hard_cases"])
+        names = parse_list(row["hard_cases"])
         assert names == sorted(set(names), key=list(HARD_CASES).index), row
 
 
@@ -278,13 +275,13 @@ def test_hard_cases_agree_with_the_guideline_labels(truth, features):
     seen = {name: set() for name in expected}
     for row in features:
         truth_row = label_of[row["report_id"]]
-        for name in split(row["hard_cases"]):
+        for name in parse_list(row["hard_cases"]):
             if name in expected:
                 seen[name].add(truth_row["extravasation"])
         if "multi_site" in row["hard_cases"]:
-            assert len(split(truth_row["locations"])) >= 2
+            assert len(parse_list(truth_row["locations"])) >= 2
         if "multi_injury_single_bleed" in row["hard_cases"]:
-            assert len(split(truth_row["locations"])) == 1
+            assert len(parse_list(truth_row["locations"])) == 1
     assert seen == expected
 
 
@@ -307,7 +304,7 @@ def test_reports_are_whole_multiline_reports(reports):
 
 
 def test_reports_have_an_impression_unless_they_are_meant_not_to(reports, features):
-    hard_cases = {row["report_id"]: split(row["hard_cases"]) for row in features}
+    hard_cases = {row["report_id"]: parse_list(row["hard_cases"]) for row in features}
     missing = []
     for row in reports:
         has_header = bool(IMPRESSION_HEADER.search(row["report_text"]))
@@ -329,7 +326,7 @@ NON_BLOOD_WORDS = {
 def test_texts_loosely_match_their_labels(reports, truth, features):
     """A sanity check from outside: the labels themselves never come from the text."""
     text_of = {row["report_id"]: row["report_text"].lower() for row in reports}
-    hard_cases = {row["report_id"]: split(row["hard_cases"]) for row in features}
+    hard_cases = {row["report_id"]: parse_list(row["hard_cases"]) for row in features}
     bleeding_words = ("extravasat", "active bleeding", "active hemorrhage", "active arterial")
     hedge_words = ("possibl", "questionable", "cannot be excluded", "cannot exclude", "versus", "indeterminate", "equivocal", "not diagnostic")
     for row in truth:
@@ -376,8 +373,8 @@ def table(tables: dict[str, dict[str, int]], prefix: str) -> dict[str, int]:
 def test_card_numbers_match_the_csvs(card, truth, features):
     tables = card_tables(card)
     labels = Counter(row["extravasation"] for row in truth)
-    locations = Counter(location for row in truth for location in split(row["locations"]))
-    hard_cases = Counter(name for row in features for name in split(row["hard_cases"]))
+    locations = Counter(location for row in truth for location in parse_list(row["locations"]))
+    hard_cases = Counter(name for row in features for name in parse_list(row["hard_cases"]))
     templates = Counter(row["template"] for row in features)
     assert table(tables, "Stage 1 labels") == dict(labels)
     assert table(tables, "Stage 2 locations") == dict(locations)
@@ -391,7 +388,7 @@ def test_card_numbers_match_the_csvs(card, truth, features):
     for label in LABELS:
         assert f"| {label} | {core_labels[label]} | {extension_labels[label]} |" in card
     assert f"({labels['Yes']} Yes reports" in card
-    multi_site = sum(len(split(row["locations"])) >= 2 for row in truth)
+    multi_site = sum(len(parse_list(row["locations"])) >= 2 for row in truth)
     assert f"Multi-site reports (two or more locations): {multi_site}" in card
 
 
@@ -400,6 +397,6 @@ def test_card_says_what_the_corpus_is_and_how_to_rebuild_it(card):
     assert "no real patient" in card
     assert "labeling guideline" in card
     assert f"- Seed: {corpus.DEFAULT_SEED}" in card
-    assert f"`python -m analysis.data.corpus --out data/demo --n 300 --extension 90 --seed {corpus.DEFAULT_SEED}`" in card
+    assert f"`python -m analysis.corpus --out data/demo --n 300 --extension 90 --seed {corpus.DEFAULT_SEED}`" in card
     assert "## The extension (DEMO-0301 to DEMO-0390)" in card
     assert "Categories only the extension has: " + ", ".join(name for name in HARD_CASES if name in EXTENSION_CATEGORIES) + "." in card

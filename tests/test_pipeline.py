@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 
 from analysis.data.vocabulary import COMBINATION
-from analysis.labeling.labels import LABEL_COLUMNS
-from analysis.labeling.pipeline import label_reports
+from analysis.labeling.labels import COLUMNS, read_labels
 from analysis.llm.client import connect, describe_models, free_loopback_port
-from analysis.llm.server import ModelMissing, ServerUnavailable
+from analysis.llm.backend import ModelMissing, ServerUnavailable
+from tests.frames import run_labels
 
 REPORTS = pd.DataFrame({
     "report_id": ["r1", "r2", "r3", "r4", "r5"],
@@ -28,19 +28,19 @@ MODELS = ["qwen2.5-coder:1.5b", "qwen2.5-coder:0.5b", "smollm2:135m"]
 
 def test_every_report_appears_once_per_model_and_reruns_come_from_the_cache(use_server, tmp_path, capsys):
     cache = tmp_path / "responses.sqlite"
-    labels, _ = label_reports(REPORTS, run="embedded", cache_path=cache)
-    assert list(labels.columns) == LABEL_COLUMNS
+    labels, _ = run_labels(REPORTS, tmp_path / "first", cache_path=cache)
+    assert list(labels.columns) == COLUMNS
     for model in MODELS + ["ensemble", "rules", COMBINATION]:
         assert sorted(labels[labels.model == model].report_id) == sorted(REPORTS.report_id)
     assert set(labels.extravasation) <= {"Yes", "No", "Undefined"}
     skipped = labels[labels.report_id.isin(["r3", "r4"])]
     assert (skipped.extravasation == "Undefined").all()
-    assert set(skipped.reason) == {"no impression section", "empty report"}
+    assert set(skipped.reasons.map(tuple)) == {("no impression section",), ("empty report",)}
     answered = labels[labels.report_id.isin(["r1", "r2", "r5"]) & labels.model.isin(MODELS)]
     assert answered.p_yes.between(0, 1).all()
     assert "3 from the cache" not in capsys.readouterr().out
 
-    again, _ = label_reports(REPORTS, run="embedded", cache_path=cache)
+    again, _ = run_labels(REPORTS, tmp_path / "again", cache_path=cache)
     assert "qwen2.5-coder:1.5b / extravasation_zeroshot: 3 reports, 3 from the cache" in capsys.readouterr().out
     pd.testing.assert_frame_equal(again, labels)
 
@@ -55,8 +55,8 @@ def test_label_and_evaluate_from_the_command_line(use_server, tmp_path):
     command = [sys.executable, "-m", "analysis", "label", "--reports", str(reports), "--out", str(out),
                "--models", "smollm2:135m", "--cache", str(tmp_path / "cache.sqlite")]
     subprocess.run(command, check=True)
-    labels = pd.read_csv(out / "labels.csv", dtype=str, keep_default_na=False)
-    assert list(labels.columns) == LABEL_COLUMNS and len(labels) == 5
+    assert list(pd.read_csv(out / "labels.csv", nrows=0).columns) == COLUMNS
+    assert len(read_labels(out / "labels.csv")) == 5
 
     subprocess.run([sys.executable, "-m", "analysis", "evaluate", "--labels", str(out / "labels.csv"),
                     "--truth", str(truth), "--out", str(tmp_path / "tables")], check=True)
@@ -84,6 +84,7 @@ def test_no_server_is_one_clear_line_and_a_nonzero_exit(tmp_path, monkeypatch):
     assert result.stderr.strip().count("\n") == 0 and result.stderr.startswith("error: No LLM server answers")
 
 
+@pytest.mark.llm  # starts its own server
 def test_with_server_starts_the_embedded_server_for_a_command_and_stops_it(tmp_path, monkeypatch):
     port = free_loopback_port()
     monkeypatch.setenv("OLLAMA_HOST", f"127.0.0.1:{port}")

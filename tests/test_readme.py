@@ -2,14 +2,15 @@
 
 import pytest
 
+from analysis.labeling.manifest import Manifest, Reports, Stage2
 from analysis.reporting.readme import END, START, markers, update_readme, update_variants_section
 
-MANIFEST = {
-    "run": {"name": "embedded", "description": "small CPU models"},
-    "reports": {"total": 300, "sent_to_stage_2": 120},
-    "server": {"version": "test server"},
-    "finished_at": "2026-11-27T10:00:00+00:00",
-}
+REPORTS = Reports(total=300, sent_to_models=298, not_sent={"no impression section": 2}, impression_found_by={},
+                  instruction_like_text_removed=0)
+# Only the fields the README's section reads.
+MANIFEST = Manifest.model_construct(run={"name": "embedded", "description": "small CPU models"}, reports=REPORTS,
+                                    server={"version": "test server"}, finished_at="2026-11-27T10:00:00+00:00",
+                                    stage2=Stage2(ran=True, gate="m", sent=120))
 
 
 def write_tables(directory):
@@ -41,7 +42,8 @@ def test_the_results_say_which_reports_the_tables_use(tmp_path):
     write_tables(tmp_path)
     readme = tmp_path / "README.md"
     readme.write_text(f"{START}\n{END}\n")
-    split = {**MANIFEST, "reports": {**MANIFEST["reports"], "split": {"test": 200, "dev": 100}, "evaluated_on": "test"}}
+    split = MANIFEST.model_copy(update={"reports": REPORTS.model_copy(update={"split": {"test": 200, "dev": 100},
+                                                                             "evaluated_on": "test"})})
     update_readme(tmp_path, split, readme)
     assert "Tables on the test split: 200 of 300 reports (the other 100 are the development split" in readme.read_text()
     update_readme(tmp_path, MANIFEST, readme)

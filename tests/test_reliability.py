@@ -17,11 +17,11 @@ from analysis.config import DEMO_DIR
 from analysis.data.io import DataWarning, read_reports
 from analysis.data.vocabulary import LABELS
 from analysis.labeling.labels import read_labels
-from analysis.labeling.pipeline import label_reports, write_outputs
 from analysis.llm.cache import ResponseCache
 from analysis.llm.client import free_loopback_port
 from analysis.specs import load_run
 from tests.conftest import SMALL_MODEL, cached_rows, start_server, stop_server
+from tests.frames import run_labels
 
 # One report per kind of bad input; the expected reason where the label cannot come from a model.
 BAD_INPUT = {
@@ -79,16 +79,14 @@ def test_bad_input_never_crashes_a_run_and_every_report_has_one_row_per_model(us
         writer.writerows(rows)
     with pytest.warns(DataWarning, match="html"):  # the exact repeat collapses, with a warning
         reports = read_reports(path)
-    labels, manifest = label_reports(reports, run="embedded", models=[SMALL_MODEL, "rules"],
-                                     cache_path=tmp_path / "cache.sqlite")
-    write_outputs(labels, manifest, tmp_path / "out", cache_path=tmp_path / "cache.sqlite")
+    run_labels(reports, tmp_path / "out", models=[SMALL_MODEL, "rules"])
     written = read_labels(tmp_path / "out" / "labels.csv")
     for model in (SMALL_MODEL, "rules"):
         assert sorted(written[written.model == model].report_id) == sorted(BAD_INPUT)
     assert set(written.extravasation) <= set(LABELS)
     undefined = written[written.extravasation == "Undefined"]
-    assert (undefined.reason != "").all(), undefined
-    reasons = written.set_index(["model", "report_id"]).reason
+    assert (undefined.reasons.str.len() > 0).all(), undefined
+    reasons = written.set_index(["model", "report_id"]).reasons.map(" ".join)
     for report_id, (_, expected) in BAD_INPUT.items():
         if expected:
             for model in (SMALL_MODEL, "rules"):
@@ -115,15 +113,15 @@ def test_instructions_inside_a_report_never_reach_the_model(use_server, tmp_path
     reports = pd.DataFrame({"report_id": list(clinical),
                             "report_text": [f"IMPRESSION: {clinical[r]}{injected[r]}" for r in clinical]})
     cache_path = tmp_path / "cache.sqlite"
-    labels, manifest = label_reports(reports, run="embedded", models=[SMALL_MODEL], cache_path=cache_path)
+    labels, manifest = run_labels(reports, tmp_path / "out", models=[SMALL_MODEL], cache_path=cache_path)
     cache = ResponseCache(cache_path, read_only=True)
     for row in labels.itertuples():
         sent = cache.request_of(row.response_key)["messages"][0]["content"]
         assert sent.rstrip().endswith(clinical[row.report_id]), sent
         for word in ("Ignore", "SYSTEM", "instruction", "</impression>", '{"answer": "No"}'):
             assert word not in sent.split("IMPRESSION:")[-1], (row.report_id, sent)
-    assert labels.reason.str.startswith("instruction-like text removed before labeling: ").all()
-    assert manifest["reports"]["instruction_like_text_removed"] == 4
+    assert labels.reasons.map(lambda reasons: reasons[0].startswith("instruction-like text removed before labeling: ")).all()
+    assert manifest.reports.instruction_like_text_removed == 4
 
 
 def test_a_run_killed_part_way_resumes_to_the_same_labels_asking_nothing_twice(use_server, tmp_path):
@@ -162,6 +160,7 @@ def test_two_runs_at_once_on_one_cache_neither_corrupt_it_nor_repeat_rows(use_se
     pd.testing.assert_frame_equal(first, second)
 
 
+@pytest.mark.llm  # starts its own server
 def test_a_server_that_dies_mid_run_stops_it_cleanly_and_the_rerun_resumes(tmp_path):
     port = free_loopback_port()
     env = {**os.environ, "OLLAMA_HOST": f"http://127.0.0.1:{port}"}
@@ -198,18 +197,18 @@ def test_an_answer_slower_than_the_timeout_is_undefined_with_the_reason_and_not_
     impatient = run.model_copy(update={"requests": run.requests.model_copy(
         update={"timeout_s": 0.001, "retries": 1, "backoff_s": 0})})
     reports = pd.DataFrame({"report_id": ["r1"], "report_text": ["IMPRESSION: Active extravasation from the spleen."]})
-    labels, _ = label_reports(reports, run=impatient, models=[SMALL_MODEL], cache_path=tmp_path / "cache.sqlite")
-    assert labels[["extravasation", "reason"]].values.tolist() == [["Undefined", "no answer within 0.001 s, 2 tries"]]
+    labels, _ = run_labels(reports, tmp_path / "out", run=impatient, models=[SMALL_MODEL])
+    assert labels[["extravasation", "reasons"]].values.tolist() == [["Undefined", ["no answer within 0.001 s, 2 tries"]]]
     assert cached_rows(tmp_path / "cache.sqlite") == 0  # a later run asks again
 
 
 def test_the_same_run_twice_from_empty_caches_gives_identical_labels(use_server, tmp_path):
     reports = read_reports(DEMO_DIR / "reports.csv").head(8)
     models = [SMALL_MODEL, "qwen2.5-coder:0.5b"]
-    first, manifest = label_reports(reports, run="embedded", models=models, cache_path=tmp_path / "one.sqlite")
-    second, _ = label_reports(reports, run="embedded", models=models, cache_path=tmp_path / "two.sqlite")
+    first, manifest = run_labels(reports, tmp_path / "one", models=models)
+    second, _ = run_labels(reports, tmp_path / "two", models=models)
     pd.testing.assert_frame_equal(first, second, check_exact=True)
-    determinism = manifest["determinism"]
+    determinism = manifest.determinism
     assert determinism["server"].startswith("extravasation-llm embedded")
     assert set(determinism["digests"]) == set(models) and all(determinism["digests"].values())
     assert (determinism["temperature"], determinism["seed"], determinism["num_ctx"], determinism["workers"]) == (
@@ -220,8 +219,7 @@ def test_requests_in_flight_at_once_give_the_same_labels_as_one_at_a_time(use_se
     # --workers N keeps N requests in flight, for a server with N parallel slots (OLLAMA_NUM_PARALLEL=N).
     # The embedded server answers one request per model at a time, in batches fixed by each prompt: same labels.
     reports = read_reports(DEMO_DIR / "reports.csv").head(6)
-    one, _ = label_reports(reports, run="embedded", models=[SMALL_MODEL], cache_path=tmp_path / "one.sqlite")
-    three, manifest = label_reports(reports, run="embedded", models=[SMALL_MODEL], cache_path=tmp_path / "three.sqlite",
-                                    workers=3)
+    one, _ = run_labels(reports, tmp_path / "one", models=[SMALL_MODEL])
+    three, manifest = run_labels(reports, tmp_path / "three", models=[SMALL_MODEL], workers=3)
     pd.testing.assert_frame_equal(one, three, check_exact=True)
-    assert manifest["determinism"]["workers"] == 3
+    assert manifest.determinism["workers"] == 3

@@ -12,7 +12,9 @@ from contextlib import closing
 import pandas as pd
 import pytest
 
+from analysis.data.io import parse_list
 from analysis.data.vocabulary import BASELINE, ENSEMBLE, Status
+from analysis.labeling.labels import read_labels, write_labels
 from analysis.llm.cache import ResponseCache
 from analysis.reporting.review import column, reviewer_html, reviewer_sheet, write_reviewer_sheet
 from tests.frames import SHORT_COLUMNS
@@ -90,7 +92,7 @@ def labels_frame() -> pd.DataFrame:
 
 def truth_frame() -> pd.DataFrame:
     known = {report_id: truth for report_id, (truth, _) in CASES.items() if truth}
-    return pd.DataFrame([{"report_id": r, "extravasation": e, "locations": s} for r, (e, s) in known.items()])
+    return pd.DataFrame([{"report_id": r, "extravasation": e, "locations": parse_list(s)} for r, (e, s) in known.items()])
 
 
 def inputs_frame() -> pd.DataFrame:
@@ -106,7 +108,7 @@ def inputs_frame() -> pd.DataFrame:
 
 def case_features_frame() -> pd.DataFrame:
     return pd.DataFrame({"report_id": list(IMPRESSIONS), "template": "numbered_impression",
-                         "hard_cases": [KINDS.get(report_id, "") for report_id in IMPRESSIONS]})
+                         "hard_cases": [parse_list(KINDS.get(report_id, "")) for report_id in IMPRESSIONS]})
 
 
 def ollama_response(model: str, answer: str) -> dict:
@@ -190,10 +192,10 @@ def test_closest_calls_come_first_ties_by_report_and_reports_without_a_score_las
 def test_split_and_kinds_come_from_the_inputs_and_the_case_features(sheet, cache_path):
     rows = by_report(sheet)
     assert rows.at["all-wrong", "split"] == "dev" and rows.at["script", "split"] == "test"
-    assert rows.at["one-wrong", "kinds"] == "negated;multi_injury_single_bleed"
-    assert rows.at["no-majority", "kinds"] == ""
+    assert rows.at["one-wrong", "kinds"] == ["negated", "multi_injury_single_bleed"]
+    assert rows.at["no-majority", "kinds"] == []
     without_features = reviewer_sheet(labels_frame(), truth_frame(), inputs_frame(), cache_path)
-    assert (without_features.kinds == "").all()
+    assert (without_features.kinds.str.len() == 0).all()
     assert without_features.drop(columns="kinds").equals(sheet.drop(columns="kinds"))
 
 
@@ -243,8 +245,7 @@ def test_the_cache_is_only_read(cache_path):
 
 
 def test_labels_read_back_from_csv_give_the_same_sheet(sheet, cache_path, tmp_path):
-    labels_frame().to_csv(tmp_path / "labels.csv", index=False)
-    reread = pd.read_csv(tmp_path / "labels.csv")  # empty cells come back as NaN
+    reread = read_labels(write_labels(labels_frame(), tmp_path / "labels.csv"))
     again = reviewer_sheet(reread, truth_frame(), inputs_frame(), cache_path, case_features_frame())
     pd.testing.assert_frame_equal(again, sheet, check_dtype=False)
 

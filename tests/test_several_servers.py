@@ -15,12 +15,12 @@ import yaml
 from analysis.bench import bench_hosts, hosts_table
 from analysis.config import DEMO_DIR
 from analysis.data.io import read_reports
-from analysis.labeling.pipeline import label_reports
 from analysis.llm.client import free_loopback_port, start_embedded_server
-from analysis.llm.server import ServerLost
+from analysis.llm.backend import ServerLost
 from analysis.llm.spreading import spread
 from analysis.specs import Host, Requests, SpecError, load_run
 from tests.conftest import SMALL_MODEL, cached_rows, stop_server
+from tests.frames import run_labels
 
 EMBEDDED = load_run("embedded")
 # A dead server leaves the run after four quick tries, not after the run file's 1 + 2 + 4 s of backoff.
@@ -77,6 +77,7 @@ def pair():
         stop_all(servers)
 
 
+@pytest.mark.llm  # starts its own server
 def test_a_server_killed_mid_run_hands_its_reports_to_the_other_and_no_report_is_answered_twice(tmp_path):
     reports = demo_reports(16)
     servers = start_servers(2)
@@ -84,25 +85,27 @@ def test_a_server_killed_mid_run_hands_its_reports_to_the_other_and_no_report_is
     cache = tmp_path / "cache.sqlite"
     try:
         watcher = kill_when_answered(cache, 4, [doomed])
-        labels, manifest = label_reports(reports, run=run_on([first, second]), models=[SMALL_MODEL], cache_path=cache)
+        labels, manifest = run_labels(reports, tmp_path / "out", run=run_on([first, second]), models=[SMALL_MODEL],
+                                      cache_path=cache)
         watcher.join()
         assert doomed.poll() is not None  # it was killed in mid-run, not after
-        (timing,) = [row for row in manifest["timing"] if row["model"] == SMALL_MODEL]
-        print(f"answered by the survivor: {timing['answered_by'][first]}, by the killed server: "
-              f"{timing['answered_by'][second]}, of {len(reports)}")
-        assert timing["answered_by"][second] >= 1 and timing["answered_by"][first] > timing["answered_by"][second]
-        assert sum(timing["answered_by"].values()) == len(reports)  # every report answered by one server, once
+        (timing,) = [row for row in manifest.timing if row.model == SMALL_MODEL]
+        print(f"answered by the survivor: {timing.answered_by[first]}, by the killed server: "
+              f"{timing.answered_by[second]}, of {len(reports)}")
+        assert timing.answered_by[second] >= 1 and timing.answered_by[first] > timing.answered_by[second]
+        assert sum(timing.answered_by.values()) == len(reports)  # every report answered by one server, once
         with sqlite3.connect(cache) as connection:
             assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
             assert connection.execute("SELECT COUNT(*), COUNT(DISTINCT report_id) FROM responses").fetchone() == (
                 len(reports), len(reports))
         assert (labels.status == "answered").all() and len(labels) == len(reports)
-        alone, _ = label_reports(reports, run=run_on([first]), models=[SMALL_MODEL], cache_path=tmp_path / "alone.sqlite")
+        alone, _ = run_labels(reports, tmp_path / "alone", run=run_on([first]), models=[SMALL_MODEL])
         pd.testing.assert_frame_equal(labels, alone, check_exact=True)
     finally:
         stop_all(servers)
 
 
+@pytest.mark.llm  # starts its own server
 def test_when_every_server_is_gone_the_run_stops_with_the_resume_hint_and_a_rerun_resumes(tmp_path):
     reports = demo_reports(12)
     servers = start_servers(2)
@@ -111,7 +114,8 @@ def test_when_every_server_is_gone_the_run_stops_with_the_resume_hint_and_a_reru
         watcher = kill_when_answered(cache, 3, [process for _, process in servers])
         with pytest.raises(ServerLost, match=r"All 2 LLM servers of the run failed \(http://127\.0\.0\.1:\d+: The LLM "
                                              r"server at .* run the same command again to resume\."):
-            label_reports(reports, run=run_on([url for url, _ in servers]), models=[SMALL_MODEL], cache_path=cache)
+            run_labels(reports, tmp_path / "out", run=run_on([url for url, _ in servers]), models=[SMALL_MODEL],
+                       cache_path=cache)
         watcher.join()
     finally:
         stop_all(servers)
@@ -119,11 +123,12 @@ def test_when_every_server_is_gone_the_run_stops_with_the_resume_hint_and_a_reru
     assert 3 <= answered < len(reports)
     (replacement,) = start_servers(1)
     try:
-        labels, manifest = label_reports(reports, run=run_on([replacement[0]]), models=[SMALL_MODEL], cache_path=cache)
+        labels, manifest = run_labels(reports, tmp_path / "out", run=run_on([replacement[0]]), models=[SMALL_MODEL],
+                                      cache_path=cache)
     finally:
         stop_all([replacement])
-    (timing,) = [row for row in manifest["timing"] if row["model"] == SMALL_MODEL]
-    assert (timing["from_cache"], sum(timing["answered_by"].values())) == (answered, len(reports) - answered)
+    (timing,) = [row for row in manifest.timing if row.model == SMALL_MODEL]
+    assert (timing.from_cache, sum(timing.answered_by.values())) == (answered, len(reports) - answered)
     assert (labels.status == "answered").all() and cached_rows(cache) == len(reports)
 
 

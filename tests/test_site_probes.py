@@ -7,12 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.data.vocabulary import ENSEMBLE, LOCATIONS, Status, site_score_column, split_locations
-from analysis.labeling.pipeline import label_reports
+from analysis.data.vocabulary import ENSEMBLE, LOCATIONS, Status, site_score_column
 from analysis.labeling.stage2 import sites_from_probes
 from analysis.llm.asking import Answer, build_request
 from analysis.llm.cache import ResponseCache
 from analysis.specs import Localization, load_run, load_task
+from tests.frames import run_labels
 
 PROBES = load_task("location_probes")
 GATE = "qwen2.5-coder:1.5b"
@@ -51,12 +51,12 @@ def test_a_report_takes_the_sites_that_reach_the_cut_and_keeps_every_key():
               "gluteal/thigh": 0.0, "retroperitoneal": 0.2, "other": 0.7}
     answers = {("r", site): Answer("Yes" if site == "kidney" else "No", p_yes=score, key=f"k-{site}", cached=True)
                for site, score in scores.items()}
-    answers["r", "other"] = Answer(None, Status.INVALID, "not an answer", p_yes=0.7, key="k-other")
+    answers["r", "other"] = Answer(None, Status.INVALID, ["not an answer"], p_yes=0.7, key="k-other")
     combined = sites_from_probes(answers, PROBES.probes, cut=0.5)["r"]
     # liver at the cut counts; kidney has no probability, so its written answer decides; other has a score.
     assert combined.value == ["liver", "spleen", "kidney", "other"]
-    assert combined.status == Status.INVALID and combined.reason == "other: not an answer"
-    assert combined.key == ";".join(f"k-{site}" for site in PROBES.probes)
+    assert combined.status == Status.INVALID and combined.reasons == ["other: not an answer"]
+    assert combined.keys == [f"k-{site}" for site in PROBES.probes]
     assert math.isnan(combined.site_scores[PROBES.probes.index("kidney")])
     assert combined.site_scores[PROBES.probes.index("spleen")] == 0.93
     assert not combined.cached  # one site was asked anew
@@ -65,7 +65,7 @@ def test_a_report_takes_the_sites_that_reach_the_cut_and_keeps_every_key():
 
 def test_every_model_gives_a_probability_per_site_and_the_ensemble_their_mean(use_server, tmp_path, capsys):
     cache_path = tmp_path / "cache.sqlite"
-    labels, manifest = label_reports(REPORTS, run=probes_run(), models=MODELS, cache_path=cache_path)
+    labels, manifest = run_labels(REPORTS, tmp_path / "first", run=probes_run(), models=MODELS, cache_path=cache_path)
     gated = set(labels[(labels.model == GATE) & (labels.extravasation == "Yes")].report_id)
     assert "spleen" in gated, labels[labels.model == GATE]
     asked = labels[labels.report_id.isin(gated) & labels.model.isin(MODELS)]
@@ -74,8 +74,8 @@ def test_every_model_gives_a_probability_per_site_and_the_ensemble_their_mean(us
     assert asked[SCORES].stack().dropna().between(0, 1).all()
     for row in asked[asked[SCORES].notna().all(axis=1)].itertuples():
         named = [site for site, column in zip(LOCATIONS, SCORES) if getattr(row, column) >= 0.5]
-        assert split_locations(row.locations) == named
-        assert len(row.locations_key.split(";")) == len(LOCATIONS)
+        assert row.locations == named
+        assert len(row.locations_keys) == len(LOCATIONS)
     gate_row = asked[(asked.model == GATE) & (asked.report_id == "spleen")].iloc[0]
     assert gate_row[SCORES].astype(float).idxmax() == site_score_column("spleen"), gate_row[SCORES]
     ensemble = labels[(labels.model == ENSEMBLE) & labels.report_id.isin(gated)].set_index("report_id")[SCORES]
@@ -86,15 +86,15 @@ def test_every_model_gives_a_probability_per_site_and_the_ensemble_their_mean(us
 
     cache = ResponseCache(cache_path, read_only=True)
     try:
-        assert all(cache.get(key) is not None for key in gate_row.locations_key.split(";"))
+        assert all(cache.get(key) is not None for key in gate_row.locations_keys)
     finally:
         cache.close()
     capsys.readouterr()
-    again, _ = label_reports(REPORTS, run=probes_run(), models=MODELS, cache_path=cache_path)
+    again, _ = run_labels(REPORTS, tmp_path / "again", run=probes_run(), models=MODELS, cache_path=cache_path)
     assert f"{GATE} / location_probes: {len(gated)} reports, {len(gated)} from the cache" in capsys.readouterr().out
     pd.testing.assert_frame_equal(again, labels)
 
     # Another cut names other sites from the same cached answers: nothing is asked again.
-    strict, _ = label_reports(REPORTS, run=probes_run(cut=0.99), models=MODELS, cache_path=cache_path)
+    strict, _ = run_labels(REPORTS, tmp_path / "strict", run=probes_run(cut=0.99), models=MODELS, cache_path=cache_path)
     assert f"{len(gated)} from the cache" in capsys.readouterr().out
     pd.testing.assert_frame_equal(strict[SCORES], labels[SCORES])

@@ -211,8 +211,8 @@ def test_accuracy_by_kind_of_report_counts_support_and_errors():
     truth = pd.DataFrame({"report_id": ["r1", "r2", "r3", "r4", "r5"],
                           "extravasation": ["Yes", "No", "No", "Undefined", "No"], "locations": ""})
     features = pd.DataFrame({"report_id": ["r1", "r2", "r3", "r4", "r5"], "template": "t",
-                             "hard_cases": ["multi_site", "negated;pseudoaneurysm_or_contained", "negated", "hedged",
-                                            "findings_only"]})
+                             "hard_cases": [["multi_site"], ["negated", "pseudoaneurysm_or_contained"], ["negated"],
+                                            ["hedged"], ["findings_only"]]})
     table = by_category(labels, truth, features).set_index("category")
     assert table.loc["negated", ["support", "positives", "errors"]].tolist() == [2, 0, 1]
     assert table.loc["negated", "accuracy"] == 0.5 and table.loc["multi_site", "f1"] == 1.0

@@ -17,7 +17,7 @@ from analysis.reporting.tables import (
     write_table1b,
 )
 from analysis.specs import Bootstrap, load_run
-from tests.frames import labels_frame
+from tests.frames import labels_frame, truth_frame
 
 FAST = Bootstrap(resamples=200)  # enough to exercise the intervals; the machine is shared
 RUN = load_run("embedded").model_copy(update={"bootstrap": FAST})
@@ -28,7 +28,7 @@ NOTE = "rules written while reading the whole demo corpus, test split included: 
 @pytest.fixture(scope="module")
 def example():
     """Labels of three models and the rules on nine reports: five truly Yes, three No, one Undefined."""
-    truth = pd.DataFrame({
+    truth = truth_frame({
         "report_id": [f"r{i}" for i in range(9)],
         "extravasation": ["Yes"] * 5 + ["No", "No", "Undefined", "No"],
         "locations": ["bowel", "liver", "bowel;spleen", "kidney", "other", "", "", "", ""],
@@ -44,7 +44,7 @@ def example():
         for model, (model_answers, model_sites) in answers.items()
         for report_id, answer, sites in zip(truth.report_id, model_answers, model_sites)
     ]
-    return labels_frame(rows), truth
+    return labels_frame(rows, gate=MODELS[0]), truth
 
 
 def markdown_header(path):
@@ -105,7 +105,7 @@ def test_a_missing_value_reads_n_a_and_marked_intervals_say_how_they_were_made()
 
 
 def test_table1b_files_show_both_designs_with_the_gates_counts(example, tmp_path):
-    table = table1b(*example, gate=MODELS[0], bootstrap=FAST)
+    table = table1b(*example, gate=MODELS[0], cut=RUN.localization.cut, bootstrap=FAST)
     paths = write_table1b(table, tmp_path, {"rules": NOTE})
     assert [p.name for p in paths] == ["table1b.csv", "table1b.md", "table1b.tex"]
     assert set(pd.read_csv(paths[0]).design) == {"stage 2 alone", "end to end", "rules, ungated"}
@@ -121,7 +121,7 @@ def test_table1b_files_show_both_designs_with_the_gates_counts(example, tmp_path
 def test_comparisons_put_published_values_beside_this_runs_without_matching_models(example, tmp_path):
     labels, truth = example
     first = evaluate_stage1(labels, truth, truth.iloc[0:0], RUN).table1a
-    second = table1b(labels, truth, gate=MODELS[0], bootstrap=FAST)
+    second = table1b(labels, truth, gate=MODELS[0], cut=RUN.localization.cut, bootstrap=FAST)
     published = load_published()
     paths = write_comparisons(first, second, tmp_path, published)
     assert [p.name for p in paths] == [

@@ -18,6 +18,7 @@ def test_a_file_with_other_bytes_is_refused(tmp_path):
         verify(same_size, fake)
 
 
+@pytest.mark.llm  # reads the installed model files
 def test_the_installed_models_verify():
     # `make setup` provisioned them; this re-hashes every file against its pin.
     assert len(provision()) == 3

@@ -1,4 +1,4 @@
-"""The words every table of the project uses, defined once: answers, sites, label sets, statuses, split parts.
+"""The words every table of the project uses, defined once: answers, sites, label sets, roles, statuses, split parts.
 
 Standard library only, so that the demo corpus generator can use it without
 the pipeline's dependencies.
@@ -11,7 +11,9 @@ LABELS = ("Yes", "No", "Undefined")
 POSITIVE, NEGATIVE, UNDEFINED = LABELS
 # Stage 2: the guideline's eight sites, in the order every table shows them.
 LOCATIONS = ("bowel", "liver", "spleen", "kidney", "abdominal wall", "gluteal/thigh", "retroperitoneal", "other")
-SITE_SEPARATOR = ";"
+# How a file written by hand (ground truth, case features) lists several values in one cell; the tables this
+# project writes hold lists as JSON arrays instead (analysis.data.io).
+HAND_WRITTEN_SEPARATOR = ";"
 
 # Label sets that are not a model: the majority vote, and the rule-based baseline
 # (compared with the models, never voted with them).
@@ -22,6 +24,15 @@ BASELINE = "rules"
 COMBINATION = "ensemble + ConText veto"
 
 DEV, TEST = "dev", "test"  # the parts of a split file
+
+
+class Role(StrEnum):
+    """What a label set of the labels table is, so that code asks the table which label sets vote."""
+
+    MODEL = "model"  # an LLM's own answers: it votes in the ensemble
+    ENSEMBLE = "ensemble"  # the majority vote of the models
+    RULES = "rules"  # the rule-based baseline: compared with the models, never voted with them
+    COMBINATION = "combination"  # the ensemble with the rules' ConText veto
 
 
 class Status(StrEnum):
@@ -48,12 +59,3 @@ def site_score_column(site: str) -> str:
 
 
 SITE_SCORE_COLUMNS = [site_score_column(site) for site in LOCATIONS]
-
-
-def split_locations(cell: str) -> list[str]:
-    """The sites of a ``;``-separated cell, as written."""
-    return [site.strip() for site in cell.split(SITE_SEPARATOR) if site.strip()]
-
-
-def join_locations(sites) -> str:
-    return SITE_SEPARATOR.join(sites)

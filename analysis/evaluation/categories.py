@@ -10,7 +10,6 @@ are before trusting a single F1.
 
 import pandas as pd
 
-from analysis.data.vocabulary import split_locations
 from analysis.evaluation.bootstrap import ratio
 from analysis.evaluation.intervals import exact_proportion
 from analysis.evaluation.metrics import counts
@@ -21,7 +20,7 @@ NO_KIND = "(none of the kinds)"
 
 def kinds_of(features: pd.DataFrame) -> pd.Series:
     """Each report's kinds, as a list, indexed by report id."""
-    return features.set_index("report_id").hard_cases.map(lambda cell: split_locations(cell) or [NO_KIND])
+    return features.set_index("report_id").hard_cases.map(lambda kinds: list(kinds) or [NO_KIND])
 
 
 def by_category(labels: pd.DataFrame, truth: pd.DataFrame, features: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:

@@ -36,7 +36,7 @@ from analysis.evaluation.bootstrap import Statistic, accuracy_statistic, differe
 from analysis.evaluation.intervals import bootstrap_interval
 from analysis.evaluation.metrics import DEFAULT_BOOTSTRAP, table1a
 from analysis.evaluation.scoring import is_positive, paired_labels, scored_truth
-from analysis.labeling.ensemble import voters
+from analysis.labeling.labels import voters
 from analysis.specs import Bootstrap
 
 SEPARATOR = " · "  # between a model and the labeling it stands for

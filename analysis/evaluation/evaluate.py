@@ -74,13 +74,15 @@ def evaluate_stage1(labels: pd.DataFrame, truth: pd.DataFrame, truth_dev: pd.Dat
 class Stage2Evaluation:
     table1b: pd.DataFrame  # F1 (and AUC, where sites have probabilities) per site, in both designs
     site_thresholds: pd.DataFrame  # per-site cuts from the development reports, measured on the evaluated ones
+    notes: dict[str, str]  # what a reader must know of a label set's figures
 
 
 def evaluate_stage2(labels: pd.DataFrame, truth: pd.DataFrame, truth_dev: pd.DataFrame, run: Run) -> Stage2Evaluation:
     """Table 1B on the reports of ``truth``, in both designs, through the run's gate model; where the sites have
     probabilities, a cut per site chosen on ``truth_dev`` (none when it is empty)."""
-    gate = run.localization.gate
+    cut = run.localization.cut
     return Stage2Evaluation(
-        table1b=table1b(labels, truth, gate, run.bootstrap, run.localization.cut),
-        site_thresholds=site_threshold_table(labels, truth_dev, truth, gate, run.bootstrap),
+        table1b=table1b(labels, truth, run.localization.gate, cut, run.bootstrap),
+        site_thresholds=site_threshold_table(labels, truth_dev, truth, cut, run.bootstrap),
+        notes=label_set_notes(run),
     )

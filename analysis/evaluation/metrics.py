@@ -19,8 +19,9 @@ Table 1B (stage 2), per site one-vs-rest F1, in two designs (``DESIGNS``):
   the gate model said Yes and the model named it, and a report whose truth
   is No has no true site.
 
-Every label set goes through the same gate, the rule-based baseline too
-(its own sites, kept where the gate said Yes); the baseline on its own Yes
+The gate is what stage 2 recorded (the labels' ``gated``: the reports it
+asked about). Every label set goes through the same gate, the rule-based
+baseline too (its own sites, kept where the gate said Yes); the baseline on its own Yes
 calls (``RULES_UNGATED``) is shown apart. Where the sites were asked one at a
 time, each site's probability (``p_<site>``) also gives its ROC AUC over the
 design's reports (0 where the gate did not say Yes), and the ensemble
@@ -35,14 +36,12 @@ import pandas as pd
 
 from analysis.data.io import DataError
 from analysis.data.vocabulary import (
-    BASELINE,
-    ENSEMBLE,
     LABELS,
     LOCATIONS,
     SITE_SCORE_COLUMNS,
     UNDEFINED,
+    Role,
     Status,
-    split_locations,
 )
 from analysis.evaluation.bootstrap import auc_statistic
 from analysis.evaluation.intervals import Interval, bootstrap_interval, exact_proportion, f1_interval
@@ -56,7 +55,6 @@ STAGE2_ALONE, END_TO_END = "stage 2 alone", "end to end"
 DESIGNS = (STAGE2_ALONE, END_TO_END)
 RULES_UNGATED = "rules, ungated"  # the baseline's sites on its own Yes calls, beside the gated designs
 ENSEMBLE_MEAN = "ensemble · mean p"  # the sites whose mean probability over the models reaches the cut
-SITE_CUT = 0.5  # a site is named where its probability reaches this
 
 
 def _with_interval(name: str, value: float, interval: Interval) -> dict:
@@ -135,49 +133,54 @@ def confusion_tables(labels: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def location_matrix(cells) -> np.ndarray:
-    """Reports × ``LOCATIONS`` booleans from ``;``-separated cells; a site outside the guideline's list is a DataError."""
-    sites = [split_locations(cell) for cell in cells]
+def location_matrix(site_lists) -> np.ndarray:
+    """Reports × ``LOCATIONS`` booleans from each report's list of sites; a site outside the guideline's list is a
+    DataError."""
+    sites = list(site_lists)
+    if not all(isinstance(row, list) for row in sites):
+        raise TypeError("sites must be given as lists (analysis.data.io.parse_list reads a cell that lists them)")
     unknown = {site for row in sites for site in row} - set(LOCATIONS)
     if unknown:
         raise DataError(f"unknown location(s) {sorted(unknown)}; allowed: {list(LOCATIONS)}")
     return np.array([[location in row for location in LOCATIONS] for row in sites], dtype=bool).reshape(len(sites), len(LOCATIONS))
 
 
-def gate_counts(labels: pd.DataFrame, truth: pd.DataFrame, gate: str) -> dict[str, int]:
-    """What the gate model did on the scored reports: called Yes, of which truly Yes (hits) or No (over-calls),
-    and true Yes reports it did not call Yes (misses)."""
+def gated_scored(labels: pd.DataFrame, scored: pd.DataFrame) -> np.ndarray:
+    """For each scored report, in the order of ``scored``: did stage 2 ask about it (the labels' ``gated``)."""
+    return scored.report_id.isin(set(labels.report_id[labels.gated])).to_numpy()
+
+
+def gate_counts(labels: pd.DataFrame, truth: pd.DataFrame) -> dict[str, int]:
+    """What the gate did on the scored reports: sent to stage 2, of which truly Yes (hits) or No (over-calls),
+    and true Yes reports it did not send (misses)."""
     scored = scored_truth(truth)
-    said_yes = is_positive(paired_labels(labels[labels.model == gate], scored)[gate].extravasation)
-    truly_yes = is_positive(scored.extravasation)
-    return {"scored": len(scored), "gated": int(said_yes.sum()), "hits": int((said_yes & truly_yes).sum()),
-            "over_calls": int((said_yes & ~truly_yes).sum()), "misses": int((~said_yes & truly_yes).sum())}
+    gated, truly_yes = gated_scored(labels, scored), is_positive(scored.extravasation)
+    return {"scored": len(scored), "gated": int(gated.sum()), "hits": int((gated & truly_yes).sum()),
+            "over_calls": int((gated & ~truly_yes).sum()), "misses": int((~gated & truly_yes).sum())}
 
 
 def site_scores(answers: pd.DataFrame) -> np.ndarray | None:
     """Reports × ``LOCATIONS`` site probabilities (NaN: none), or None when the label set has none at all."""
-    if not set(SITE_SCORE_COLUMNS) <= set(answers.columns):
-        return None
-    scores = answers[SITE_SCORE_COLUMNS].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    scores = answers[SITE_SCORE_COLUMNS].to_numpy(dtype=float)
     return scores if np.isfinite(scores).any() else None
 
 
-def table1b(labels: pd.DataFrame, truth: pd.DataFrame, gate: str, bootstrap: Bootstrap = DEFAULT_BOOTSTRAP,
-            cut: float = SITE_CUT) -> pd.DataFrame:
+def table1b(labels: pd.DataFrame, truth: pd.DataFrame, gate: str, cut: float,
+            bootstrap: Bootstrap = DEFAULT_BOOTSTRAP) -> pd.DataFrame:
     """One row per design, site and label set: F1 with its interval, precision, recall, support and predicted
     counts, and the ROC AUC of the site's probability where there is one, over the reports of the design (see
-    the module's docstring). The baseline's own ungated sites follow under ``RULES_UNGATED``."""
+    the module's docstring); ``cut`` names the sites of the ensemble's mean probability. The baseline's own
+    ungated sites follow under ``RULES_UNGATED``."""
     scored = scored_truth(truth)
     by_model = paired_labels(labels, scored)
-    if gate not in by_model:
-        raise DataError(f"the gate model {gate} has no labels: Table 1B needs its stage-1 answers")
-    gated = is_positive(by_model[gate].extravasation)
+    gated = gated_scored(labels, scored)
     truly_yes = is_positive(scored.extravasation)
     actual = location_matrix(scored.locations)
     designs = {STAGE2_ALONE: gated & truly_yes, END_TO_END: np.ones(len(scored), dtype=bool)}
     label_sets = {model: (location_matrix(answers.locations), site_scores(answers)) for model, answers in by_model.items()}
-    if ENSEMBLE in label_sets and label_sets[ENSEMBLE][1] is not None:
-        mean = label_sets[ENSEMBLE][1]
+    ensemble = next(iter(labels.model[labels.role == Role.ENSEMBLE].unique()), None)
+    if ensemble and label_sets[ensemble][1] is not None:
+        mean = label_sets[ensemble][1]
         label_sets[ENSEMBLE_MEAN] = (np.nan_to_num(mean, nan=0.0) >= cut, mean)
     rows = []
     for design, reports in designs.items():
@@ -186,11 +189,11 @@ def table1b(labels: pd.DataFrame, truth: pd.DataFrame, gate: str, bootstrap: Boo
             gated_scores = None if scores is None else np.where(gated[:, None], np.nan_to_num(scores, nan=0.0), 0.0)
             rows += _site_rows(design, model, (named & gated[:, None])[reports], actual[reports], bootstrap,
                                None if gated_scores is None else gated_scores[reports])
-    if BASELINE in by_model:
-        own = location_matrix(by_model[BASELINE].locations) & is_positive(by_model[BASELINE].extravasation)[:, None]
-        rows += _site_rows(RULES_UNGATED, BASELINE, own, actual, bootstrap)
+    for rules in labels.model[labels.role == Role.RULES].unique():
+        own = location_matrix(by_model[rules].locations) & is_positive(by_model[rules].extravasation)[:, None]
+        rows += _site_rows(RULES_UNGATED, rules, own, actual, bootstrap)
     table = pd.DataFrame(rows)
-    table.attrs |= {"bootstrap": bootstrap.model_dump(), "gate": gate, "gate_counts": gate_counts(labels, truth, gate),
+    table.attrs |= {"bootstrap": bootstrap.model_dump(), "gate": gate, "gate_counts": gate_counts(labels, truth),
                     "cut": cut}
     return table
 

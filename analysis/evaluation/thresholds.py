@@ -7,7 +7,7 @@ the test reports; its F1 on the test split is compared with the plain
 answer's, paired over reports.
 
 Stage 2, where the sites were asked one at a time: a site is named where its
-probability reaches 0.5; a cut per site and label set chosen the same way
+probability reaches the run's ``localization.cut``; a cut per site and label set chosen the same way
 on the development reports of stage 2 alone shows what tuned cuts would give
 on the test reports.
 """
@@ -18,7 +18,7 @@ import pandas as pd
 from analysis.data.vocabulary import LOCATIONS, NEGATIVE, POSITIVE
 from analysis.evaluation.comparisons import SEPARATOR, as_labeling, compare_labelings
 from analysis.evaluation.intervals import Interval, f1_interval
-from analysis.evaluation.metrics import SITE_CUT, location_matrix, site_scores
+from analysis.evaluation.metrics import gated_scored, location_matrix, site_scores
 from analysis.evaluation.scoring import is_positive, paired_labels, scored_truth
 from analysis.specs import Bootstrap
 
@@ -85,21 +85,22 @@ def threshold_table(labels: pd.DataFrame, development: pd.DataFrame, test: pd.Da
     return table
 
 
-def site_threshold_table(labels: pd.DataFrame, development: pd.DataFrame, test: pd.DataFrame, gate: str,
+def site_threshold_table(labels: pd.DataFrame, development: pd.DataFrame, test: pd.DataFrame, default_cut: float,
                          bootstrap: Bootstrap) -> pd.DataFrame:
     """Per label set with site probabilities and per site: the cut chosen on the development reports of stage 2
     alone (the gate said Yes, the truth is Yes), and on the test reports of that design the F1 at the default
-    cut and at the chosen one, each with its interval. Empty without a development split or site probabilities."""
+    cut (``default_cut``, the run's) and at the chosen one, each with its interval. Empty without a development split
+    or site probabilities."""
     if scored_truth(development).empty:
         return pd.DataFrame()
-    on_development = _stage2_alone(labels, development, gate)
+    on_development = _stage2_alone(labels, development)
     cuts = {model: {location: best_threshold(scores[:, column], actual[:, column]) for column, location in enumerate(LOCATIONS)}
             for model, (actual, scores) in on_development.items()}
     rows = []
-    for model, (actual, scores) in _stage2_alone(labels, test, gate).items():
+    for model, (actual, scores) in _stage2_alone(labels, test).items():
         for column, location in enumerate(LOCATIONS):
             cut, true = cuts[model][location], actual[:, column]
-            default = f1_interval(scores[:, column] >= SITE_CUT, true, bootstrap)
+            default = f1_interval(scores[:, column] >= default_cut, true, bootstrap)
             chosen = f1_interval(scores[:, column] >= cut, true, bootstrap) if not np.isnan(cut) else (np.nan, Interval.none())
             rows.append({"model": model, "location": location, "cut": cut, "support": int(true.sum()), "n": len(true),
                          "f1_default": default[0], "f1_default_lo": default[1].low, "f1_default_hi": default[1].high,
@@ -107,16 +108,16 @@ def site_threshold_table(labels: pd.DataFrame, development: pd.DataFrame, test: 
                          "f1_cut_hi": chosen[1].high, "f1_cut_method": chosen[1].method})
     table = pd.DataFrame(rows)
     n_development = len(next(iter(on_development.values()))[0]) if on_development else 0
-    table.attrs |= {"bootstrap": bootstrap.model_dump(), "default_cut": SITE_CUT, "n_development": n_development}
+    table.attrs |= {"bootstrap": bootstrap.model_dump(), "default_cut": default_cut, "n_development": n_development}
     return table
 
 
-def _stage2_alone(labels: pd.DataFrame, truth: pd.DataFrame, gate: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def _stage2_alone(labels: pd.DataFrame, truth: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """For each label set with site probabilities: the true sites and the probabilities (NaN as 0) of the scored
     reports the gate called Yes whose truth is Yes."""
     scored = scored_truth(truth)
     by_model = paired_labels(labels, scored)
-    reports = is_positive(by_model[gate].extravasation) & is_positive(scored.extravasation)
+    reports = gated_scored(labels, scored) & is_positive(scored.extravasation)
     actual = location_matrix(scored.locations)[reports]
     found = {}
     for model, answers in by_model.items():

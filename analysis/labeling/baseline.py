@@ -50,8 +50,8 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from analysis.config import RULES_DIR
-from analysis.data.vocabulary import BASELINE, LABELS, LOCATIONS, Status, join_locations
-from analysis.labeling.labels import LABEL_COLUMNS
+from analysis.data.vocabulary import BASELINE, LABELS, LOCATIONS, Role, Status
+from analysis.labeling.labels import label, label_table
 from analysis.specs import SpecError
 
 try:
@@ -300,21 +300,20 @@ def label_impression(text: str, rules: Rules = RULES) -> RuleLabel:
 
 
 def label_with_rules(inputs: pd.DataFrame, rules: Rules = RULES) -> pd.DataFrame:
-    """One row per input row, in ``LABEL_COLUMNS``, labeled by the rules (model ``rules``), sites included.
+    """One row per input row of the labels table (``analysis.labeling.labels``), labeled by the rules (model
+    ``rules``), sites included.
 
     ``inputs`` is ``prompt_inputs``' table: a report without impression text
     (``prompt_text`` None) is ``Undefined`` with the input's reason; a hedged
-    one is ``Undefined`` with that reason; every other row has an empty reason.
+    one is ``Undefined`` with that reason; every other row has no reason.
     """
     rows = []
     for report in inputs.itertuples(index=False):
-        row = {"report_id": report.report_id, "model": BASELINE, "p_yes": math.nan, "response_key": "", "locations_key": ""}
         if isinstance(report.prompt_text, str) and report.prompt_text.strip():
-            label = label_impression(report.prompt_text, rules)
-            row |= {"extravasation": label.extravasation, "status": Status.ANSWERED, "reason": label.reason,
-                    "locations": join_locations(label.locations), "locations_status": Status.ANSWERED}
+            found = label_impression(report.prompt_text, rules)
+            rows.append(label(report.report_id, BASELINE, Role.RULES, found.extravasation, Status.ANSWERED,
+                              reasons=[found.reason], locations=list(found.locations), locations_status=Status.ANSWERED))
         else:
-            row |= {"extravasation": UNDEFINED, "status": Status.NOT_SENT, "reason": report.reason or "impression is empty",
-                    "locations": "", "locations_status": Status.NOT_SENT}
-        rows.append(row)
-    return pd.DataFrame(rows, columns=LABEL_COLUMNS)
+            rows.append(label(report.report_id, BASELINE, Role.RULES, UNDEFINED, Status.NOT_SENT,
+                              reasons=[report.reason or "impression is empty"], locations_status=Status.NOT_SENT))
+    return label_table(rows)

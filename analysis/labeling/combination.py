@@ -23,7 +23,7 @@ import math
 
 import pandas as pd
 
-from analysis.data.vocabulary import COMBINATION, ENSEMBLE, NEGATIVE, UNDEFINED, Status
+from analysis.data.vocabulary import COMBINATION, NEGATIVE, UNDEFINED, Role, Status
 from analysis.specs import Run
 
 VETOES = {  # ConText's evidence (baseline.Evidence, a StrEnum: loaded with spaCy) -> the answer it forces, and why
@@ -34,20 +34,21 @@ VETOES = {  # ConText's evidence (baseline.Evidence, a StrEnum: loaded with spaC
 
 def add_combination(labels: pd.DataFrame, inputs: pd.DataFrame, run: Run) -> pd.DataFrame:
     """``labels`` with the combination's rows after them, where the run file asks for it and there is an ensemble."""
-    if run.combination != "context_veto" or not (labels.model == ENSEMBLE).any():
+    if run.combination != "context_veto" or not (labels.role == Role.ENSEMBLE).any():
         return labels
     # Imported here: medspaCy and spaCy load only when the rules run.
     from analysis.labeling.baseline import label_impression, load_rules
 
     rules = load_rules(run.baseline)
     texts = inputs.set_index("report_id").prompt_text
-    combined = labels[labels.model == ENSEMBLE].copy()
-    combined["model"], combined["p_yes"] = COMBINATION, math.nan
+    combined = labels[labels.role == Role.ENSEMBLE].copy()
+    combined["model"], combined["role"], combined["p_yes"] = COMBINATION, Role.COMBINATION, math.nan
     for index, report_id in combined.report_id.items():
         text = texts.get(report_id)
         if not isinstance(text, str) or not text.strip():
             continue  # nothing was read: the ensemble's Undefined, with its reason, stands
         veto = VETOES.get(label_impression(text, rules).evidence)
         if veto:
-            combined.loc[index, ["extravasation", "status", "reason"]] = [veto[0], Status.VETOED, veto[1]]
+            combined.loc[index, ["extravasation", "status"]] = [veto[0], Status.VETOED]
+            combined.at[index, "reasons"] = [veto[1]]
     return pd.concat([labels, combined], ignore_index=True)

@@ -1,14 +1,18 @@
-"""What each report sends to the models: its impression, screened, or nothing and why.
+"""What each report sends to the models: its impression, screened, or nothing and why. The run's first step.
 
 The impression is found by ``analysis.labeling.impression``; instruction-like
 sentences are cut from it by ``analysis.labeling.screening``. A report that
 sends nothing is labeled ``Undefined`` with the reason, and no model is asked.
+``inputs_step`` writes what each report sends (``inputs.csv``) and the ground
+truth of each part of the split (``truth_step``).
 """
 
 from pathlib import Path
 
 import pandas as pd
 
+from analysis.config import RunFiles
+from analysis.data.io import write_table
 from analysis.data.split import assign_split, truth_parts
 from analysis.labeling.impression import extract_impression
 from analysis.labeling.screening import remove_instructions
@@ -43,14 +47,11 @@ def prompt_inputs(reports: pd.DataFrame, run: Run) -> pd.DataFrame:
     return inputs
 
 
-def prepare_inputs(reports: pd.DataFrame, truth: pd.DataFrame, split: pd.DataFrame | None,
-                   run: Run) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The inputs of every report with its part of the split, and the ground truth of the evaluated and the
-    development reports (see ``analysis.data.split.truth_parts``); truth of reports not given is dropped."""
+def prepare_inputs(reports: pd.DataFrame, split: pd.DataFrame | None, run: Run) -> pd.DataFrame:
+    """The inputs of every report with its part of the split (``analysis.data.split.assign_split``)."""
     inputs = prompt_inputs(reports, run)
     inputs["split"] = assign_split(inputs.report_id, split)
-    evaluated, development = truth_parts(truth[truth.report_id.isin(reports.report_id)], split)
-    return inputs, evaluated, development
+    return inputs
 
 
 def read_inputs(path: Path) -> pd.DataFrame:
@@ -58,3 +59,22 @@ def read_inputs(path: Path) -> pd.DataFrame:
     inputs = pd.read_csv(path, dtype=str, keep_default_na=False)
     inputs["prompt_text"] = pd.Series([text or None for text in inputs.prompt_text], index=inputs.index, dtype=object)
     return inputs
+
+
+def inputs_step(files: RunFiles, run: Run, reports: pd.DataFrame, truth: pd.DataFrame | None = None,
+                split: pd.DataFrame | None = None) -> pd.DataFrame:
+    """What each report sends to the models and its part of the split (``inputs.csv``), and with ``truth`` the
+    ground truth of those reports, by part (``truth_step``)."""
+    inputs = prepare_inputs(reports, split, run)
+    write_table(inputs, files.inputs)
+    if truth is not None:
+        truth_step(files, truth[truth.report_id.isin(reports.report_id)], split)
+    return inputs
+
+
+def truth_step(files: RunFiles, truth: pd.DataFrame, split: pd.DataFrame | None) -> None:
+    """The ground truth of the part the tables score (``truth.csv``: the test part, or every report without a
+    split) and of the development part (``truth_dev.csv``; see ``analysis.data.split``)."""
+    scored, development = truth_parts(truth, split)
+    write_table(scored, files.truth)
+    write_table(development, files.truth_dev)

@@ -1,10 +1,11 @@
 """Stage 2: where is the bleeding? Asked of every model, for the reports the run's gate model called ``Yes``.
 
 As in the study, the gate is one model of the run (``localization.gate`` in
-the run file). Each model's sites fill the ``locations`` of its stage-1 row,
-with their own status and response key; the ensemble's sites are those more
-than half of the models name. A report the gate did not call ``Yes`` is
-``not asked``.
+the run file). Stage 2 marks every row of the reports it asks about
+``gated``, the one record of them that tables and figures read. Each model's
+sites fill the ``locations`` of its stage-1 row, with their own status and
+response keys; the ensemble's sites are those more than half of the models
+name. A report the gate did not call ``Yes`` is ``not asked``.
 
 Two designs, as the run file's localization task says. A task that writes a
 list (``extravasation_location``, the study's) names the sites itself. A task
@@ -12,6 +13,9 @@ with probes (``location_probes``) asks one yes/no question per site, decided at
 the first answer token as stage 1 is: each site's probability goes to its
 ``p_<site>`` column, and a site is named where it reaches ``localization.cut``.
 The ensemble's ``p_<site>`` is then the mean of the models' probabilities.
+
+``stage2_step`` is the run's step: it reads ``stage1_ensemble.csv`` and
+writes ``labels.csv``, and adds stage 2 to the manifest.
 """
 
 import sys
@@ -20,97 +24,101 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from analysis.data.vocabulary import (
-    COMBINATION,
-    ENSEMBLE,
-    LOCATIONS,
-    POSITIVE,
-    SITE_SCORE_COLUMNS,
-    Status,
-    join_locations,
-    site_score_column,
-)
+from analysis.config import RunFiles
+from analysis.data.vocabulary import LOCATIONS, POSITIVE, Role, Status, site_score_column
 from analysis.labeling.ensemble import vote_sites
-from analysis.labeling.labeler import Labeler
+from analysis.labeling.inputs import read_inputs
+from analysis.labeling.labels import read_labels, said_yes, write_labels
+from analysis.labeling.manifest import Manifest, Stage2, save_manifest
+from analysis.labeling.session import Session
 from analysis.llm.asking import Answer, AskSummary
 from analysis.specs import SpecError
 
 
-def skipped_because(labeler: Labeler) -> str:
-    """Why this labeler runs no stage 2, or "" when it does."""
-    if not labeler.locator:
-        return f"run '{labeler.run.name}' has no localization task"
-    if labeler.run.localization.gate not in labeler.tags:
-        return f"the gate model {labeler.run.localization.gate} is not among the models asked ({', '.join(labeler.tags) or 'none'})"
+def skipped_because(session: Session) -> str:
+    """Why this session runs no stage 2, or "" when it does."""
+    if not session.locator:
+        return f"run '{session.run.name}' has no localization task"
+    if session.run.localization.gate not in session.tags:
+        return f"the gate model {session.run.localization.gate} is not among the models asked ({', '.join(session.tags) or 'none'})"
     return ""
 
 
-def gated_reports(labeler: Labeler, labels: pd.DataFrame) -> list[str]:
-    """The reports stage 2 asks about: those the gate model called Yes."""
-    if skipped_because(labeler):
-        return []
-    gate = labels[(labels.model == labeler.run.localization.gate) & (labels.extravasation == POSITIVE)]
-    return gate.report_id.tolist()
+def stage2_step(session: Session, files: RunFiles) -> pd.DataFrame:
+    """Every label set's labels with the sites of the reports the gate model called Yes (``labels.csv``)."""
+    labels, gated, summaries = label_stage2(session, read_inputs(files.inputs), read_labels(files.ensemble))
+    write_labels(labels, files.labels)
+    skipped = skipped_because(session)
+    record = Stage2(ran=not skipped, gate=session.run.localization and session.run.localization.gate,
+                    sent=len(gated), skipped_because=skipped)
+    manifest = Manifest.read(files.manifest)
+    manifest.preflight |= {name: check.record() for name, check in session.checks.items()}
+    save_manifest(manifest.recorded(summaries, labels, record), files, session.cache_path)
+    return labels
 
 
-def label_stage2(labeler: Labeler, inputs: pd.DataFrame,
+def label_stage2(session: Session, inputs: pd.DataFrame,
                  labels: pd.DataFrame) -> tuple[pd.DataFrame, list[str], list[AskSummary]]:
-    """``labels`` with each model's sites for the gated reports and the ensemble's vote, the gated reports, and
-    the time each model took. Without a gate among the models, stage 2 is skipped and says so on stderr."""
-    if reason := skipped_because(labeler):
+    """``labels`` with the gated reports marked, each model's sites for them and the ensemble's vote; the gated
+    reports; and the time each model took. Without a gate among the models, stage 2 is skipped and says so on
+    stderr."""
+    if reason := skipped_because(session):
         print(f"Stage 2 skipped: {reason}.", file=sys.stderr)
-    gated = gated_reports(labeler, labels)
+    gated = [] if reason else said_yes(labels, session.run.localization.gate)
     texts = inputs.set_index("report_id").prompt_text
     located, summaries = {}, []
     if gated:
-        labeler.check(labeler.locator, [texts[i] for i in gated])
-        located, summaries = labeler.ask(labeler.locator, {i: texts[i] for i in gated})
-    probes = labeler.locator.probes if labeler.locator else []
+        session.check(session.locator, [texts[i] for i in gated])
+        located, summaries = session.ask(session.locator, {i: texts[i] for i in gated})
+    probes = session.locator.probes if session.locator else []
     if unknown := set(probes) - set(LOCATIONS):
-        raise SpecError(f"task {labeler.locator.name} probes sites that are not among {LOCATIONS}: {sorted(unknown)}")
+        raise SpecError(f"task {session.locator.name} probes sites that are not among {LOCATIONS}: {sorted(unknown)}")
     labels = labels.copy()
+    labels["gated"] = labels.report_id.isin(gated)
     for tag, answers in located.items():
-        by_report = sites_from_probes(answers, probes, labeler.run.localization.cut) if probes else answers
+        by_report = sites_from_probes(answers, probes, session.run.localization.cut) if probes else answers
         for report_id, answer in by_report.items():
-            row = (labels.model == tag) & (labels.report_id == report_id)
-            labels.loc[row, ["locations", "locations_status", "locations_key"]] = [
-                join_locations(answer.value or []), answer.status, answer.key]
+            row = labels.index[(labels.model == tag) & (labels.report_id == report_id)][0]
+            labels.at[row, "locations"] = list(answer.value or [])
+            labels.at[row, "locations_status"] = answer.status
+            labels.at[row, "locations_keys"] = answer.keys if probes else [answer.key]
+            labels.at[row, "reasons"] = [*labels.at[row, "reasons"], *(f"sites: {reason}" for reason in answer.reasons)]
             if probes:
                 labels.loc[row, [site_score_column(site) for site in probes]] = answer.site_scores
-            if answer.reason:
-                labels.loc[row, "reason"] = labels.loc[row, "reason"].map(
-                    lambda before: "; ".join(filter(None, [before, f"sites: {answer.reason}"])))
-    ensemble = labels.model == ENSEMBLE
+    ensemble = labels.role == Role.ENSEMBLE
     if gated and ensemble.any():
-        voted = labels.loc[ensemble, "report_id"].map(vote_sites(labels, labeler.tags, gated))
-        labels.loc[ensemble, "locations"] = voted.fillna("")
-        labels.loc[ensemble & labels.report_id.isin(gated), "locations_status"] = Status.VOTED
+        at = ensemble & labels.gated
+        voted = vote_sites(labels, session.tags, gated)
+        labels.loc[at, "locations"] = labels.loc[at, "report_id"].map(voted)
+        labels.loc[at, "locations_status"] = Status.VOTED
         if probes:
             columns = [site_score_column(site) for site in probes]
-            members = labels[labels.model.isin(labeler.tags) & labels.report_id.isin(gated)]
+            members = labels[labels.model.isin(session.tags) & labels.gated]
             # Averaged over the models that gave a probability; NaN where none did.
             mean = members.groupby("report_id")[columns].mean()
-            at = ensemble & labels.report_id.isin(gated)
             labels.loc[at, columns] = mean.reindex(labels.loc[at, "report_id"]).to_numpy()
-        combined = (labels.model == COMBINATION) & (labels.extravasation == POSITIVE)
+        combined = (labels.role == Role.COMBINATION) & (labels.extravasation == POSITIVE)
         if combined.any():  # the combination's sites are the ensemble's, on the reports it calls Yes
             voted_sites = labels[ensemble].set_index("report_id")
-            columns = ["locations", "locations_status", *[c for c in SITE_SCORE_COLUMNS if c in labels]]
-            labels.loc[combined, columns] = voted_sites.loc[labels.loc[combined, "report_id"], columns].to_numpy()
+            columns = ["locations", "locations_status", *[site_score_column(site) for site in probes]]
+            for row in labels.index[combined]:
+                labels.loc[row, columns] = voted_sites.loc[labels.at[row, "report_id"], columns]
     return labels, gated, summaries
 
 
 @dataclass
 class SitesAnswer(Answer):
-    """A report's sites from its per-site questions, with each site's probability in the probes' order."""
+    """A report's sites from its per-site questions, with each site's probability and response key in the
+    probes' order."""
 
     site_scores: list[float] = field(default_factory=list)  # NaN where a site has none
+    keys: list[str] = field(default_factory=list)
 
 
 def sites_from_probes(answers: dict[tuple[str, str], Answer], probes: list[str], cut: float) -> dict[str, SitesAnswer]:
     """One answer per report from its per-site answers: the sites whose probability reaches ``cut`` (or, with
     no log-probabilities, whose answer is Yes), each site's probability, the first failure's status, and every
-    response's key, ";"-joined."""
+    response's key."""
     reports = list(dict.fromkeys(report_id for report_id, _ in answers))
     combined = {}
     for report_id in reports:
@@ -118,11 +126,10 @@ def sites_from_probes(answers: dict[tuple[str, str], Answer], probes: list[str],
         scores = [np.nan if answer.p_yes is None else answer.p_yes for answer in asked]
         named = [probe for probe, answer, score in zip(probes, asked, scores)
                  if (score >= cut if not np.isnan(score) else answer.value == POSITIVE)]
-        failed = [(probe, answer) for probe, answer in zip(probes, asked) if answer.status != Status.ANSWERED]
-        reasons = [f"{probe}: {answer.reason}" for probe, answer in zip(probes, asked) if answer.reason]
+        failed = [answer for answer in asked if answer.status != Status.ANSWERED]
         combined[report_id] = SitesAnswer(
-            named, failed[0][1].status if failed else Status.ANSWERED, "; ".join(reasons),
-            key=";".join(answer.key for answer in asked), cached=all(answer.cached for answer in asked),
-            seconds=sum(answer.seconds for answer in asked), site_scores=scores)
+            named, failed[0].status if failed else Status.ANSWERED,
+            [f"{probe}: {reason}" for probe, answer in zip(probes, asked) for reason in answer.reasons],
+            cached=all(answer.cached for answer in asked), seconds=sum(answer.seconds for answer in asked),
+            site_scores=scores, keys=[answer.key for answer in asked])
     return combined
-

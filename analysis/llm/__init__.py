@@ -1,6 +1,6 @@
 """The client side of the LLM servers: connecting, asking, reading answers, caching every response.
 
-Owns everything between a prompt and an answer: ``server`` (what every
+Owns everything between a prompt and an answer: ``backend`` (what every
 backend implements, and the failures it reports), ``ollama_api`` and
 ``openai_api`` (the two backends: Ollama's API, and OpenAI's chat
 completions as vLLM, SGLang and llama-server serve them), ``client`` (the

@@ -3,7 +3,7 @@
 Each request asks for the answer token's log-probabilities, and either one
 token after the answer prefix (``decision: first_token``) or a structured
 answer (the task's JSON schema); the server's backend
-(``analysis.llm.server``) builds the request and reads the response into one
+(``analysis.llm.backend``) builds the request and reads the response into one
 shape, and ``analysis.llm.answers`` reads the answer out of it. Only what the
 response cache lacks goes to a server, spread over the run's servers with
 the requests in flight each takes (``analysis.llm.spreading``).
@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 from analysis.data.vocabulary import UNDEFINED, Status
 from analysis.llm.answers import TOP_LOGPROBS, p_yes, parse_answer
 from analysis.llm.cache import ResponseCache, cache_key
-from analysis.llm.server import Refused, RequestRefused, Server, ServerLost, Transient
+from analysis.llm.backend import Refused, RequestRefused, Backend, ServerLost, Transient
 from analysis.llm.spreading import spread
 from analysis.specs import Requests, Task
 
@@ -34,7 +34,7 @@ class Answer:
 
     value: str | list[str] | None  # None when there is no valid answer
     status: Status = Status.ANSWERED
-    reason: str = ""  # why the answer is not a clean model answer
+    reasons: list[str] = field(default_factory=list)  # why the answer is not a clean model answer
     p_yes: float | None = None
     key: str = ""  # the response cache's key of the response behind the answer; empty if none
     cached: bool = False
@@ -64,7 +64,7 @@ class AskSummary:
 
 def build_request(tag: str, task: Task, text: str, options: dict, keep_alive: str | None = None,
                   probe: str | None = None) -> dict:
-    """A chat request in Ollama's API, the pipeline's own shape (other backends translate it, ``Server.outgoing``):
+    """A chat request in Ollama's API, the pipeline's own shape (other backends translate it, ``Backend.outgoing``):
     the structured answer (``format`` = the task's schema), or one token after the answer prefix; ``probe`` is
     the item asked, for a task with probes.
 
@@ -128,14 +128,14 @@ class TimedOut(Exception):
 
 
 class Asker:
-    """One model, one task: answers from the cache or from the run's servers (one ``Server`` or several, all
+    """One model, one task: answers from the cache or from the run's servers (one ``Backend`` or several, all
     of one backend and serving the same model, whose identity is ``digest``)."""
 
-    def __init__(self, servers: Server | list[Server], cache: ResponseCache, tag: str, digest: str, task: Task,
+    def __init__(self, servers: Backend | list[Backend], cache: ResponseCache, tag: str, digest: str, task: Task,
                  options: dict, keep_alive: str | None = None, refresh: bool = False, over_long: str = "undefined",
                  requests: Requests = Requests(), template_bytes: int = TEMPLATE_ALLOWANCE_TOKENS,
                  template_words: int = 0):
-        self.servers = [servers] if isinstance(servers, Server) else list(servers)
+        self.servers = [servers] if isinstance(servers, Backend) else list(servers)
         self.cache, self.tag, self.digest, self.task = cache, tag, digest, task
         self.options, self.keep_alive, self.refresh, self.over_long = options, keep_alive, refresh, over_long
         self.requests = requests
@@ -144,7 +144,7 @@ class Asker:
         self.answered_by: Counter[str] = Counter()
         self._counting = threading.Lock()
 
-    def _chat(self, request: dict, server: Server) -> dict:
+    def _chat(self, request: dict, server: Backend) -> dict:
         """The server's response, with ``requests.retries`` more tries after a transient failure.
 
         A timeout on every try raises ``TimedOut`` (that report becomes
@@ -166,7 +166,7 @@ class Asker:
                     ) from None
                 time.sleep(self.requests.backoff_s * 2**attempt)
 
-    def ask(self, report_id: str, text: str, server: Server | None = None, probe: str | None = None) -> Answer:
+    def ask(self, report_id: str, text: str, server: Backend | None = None, probe: str | None = None) -> Answer:
         """The answer about ``text`` (and ``probe``, for a task with probes), from the cache or from ``server``
         (default: the first of the run's)."""
         server = server or self.servers[0]
@@ -175,7 +175,7 @@ class Asker:
         note = ""
         if (spare := spare_tokens(request, self.template_bytes)) < 0:
             if self.over_long == "undefined":
-                return Answer(None, Status.TOO_LONG, f"prompt may not fit num_ctx {self.options['num_ctx']}: not sent")
+                return Answer(None, Status.TOO_LONG, [f"prompt may not fit num_ctx {self.options['num_ctx']}: not sent"])
             text = cut_to_fit(text, -spare)
             request = build_request(self.tag, self.task, text, self.options, self.keep_alive, probe)
             note = f"text cut by {-spare} bytes to fit num_ctx {self.options['num_ctx']}"
@@ -187,11 +187,11 @@ class Asker:
             try:
                 response = self._chat(sent, server)
             except TimedOut as error:
-                return Answer(None, Status.TIMEOUT, str(error), seconds=time.perf_counter() - started)
+                return Answer(None, Status.TIMEOUT, [str(error)], seconds=time.perf_counter() - started)
             except Refused as error:
                 if error.too_long:
                     return Answer(None, Status.REFUSED,
-                                  f"prompt does not fit num_ctx {self.options['num_ctx']}: refused by the server")
+                                  [f"prompt does not fit num_ctx {self.options['num_ctx']}: refused by the server"])
                 raise RequestRefused(
                     f"The LLM server at {server.host} refused a request for {self.tag} ({self.task.name}) with "
                     f"HTTP {error.status}: {error.message}{error.hint}. Everything answered so far is in the "
@@ -200,7 +200,8 @@ class Asker:
             with self._counting:
                 self.answered_by[server.host] += 1
             if unusable := self._unusable(request, response, server):
-                return Answer(None, *unusable, seconds=time.perf_counter() - started)
+                status, reason = unusable
+                return Answer(None, status, [reason], seconds=time.perf_counter() - started)
             response = self.cache.put(key, model=self.tag, digest=self.digest, task=self.task.name,
                                       task_version=self.task.version, report_id=report_id, server=server.version,
                                       request=sent, response=response, replace=self.refresh)
@@ -208,11 +209,10 @@ class Asker:
         if value == UNDEFINED:
             reason = "the model answered Undefined"
         score = None if self.task.multiple else p_yes(response.get("logprobs"), self.task.answers)
-        reason = "; ".join(r for r in (reason, note) if r)
         status = Status.ANSWERED if value is not None else Status.INVALID
-        return Answer(value, status, reason, score, key, cached, time.perf_counter() - started)
+        return Answer(value, status, [r for r in (reason, note) if r], score, key, cached, time.perf_counter() - started)
 
-    def _unusable(self, request: dict, response: dict, server: Server) -> tuple[Status, str] | None:
+    def _unusable(self, request: dict, response: dict, server: Backend) -> tuple[Status, str] | None:
         """Why a response is no answer (it is then not cached, so that a later run asks again), or None."""
         if self.task.decision == "first_token" and not response.get("logprobs"):
             # With one token to generate, a reply that stopped with no text chose end-of-sequence.

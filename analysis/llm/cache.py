@@ -159,5 +159,11 @@ class ResponseCache:
         with self._lock:
             return self._connection.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
 
+    def __enter__(self) -> "ResponseCache":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def close(self) -> None:
         self._connection.close()

@@ -17,17 +17,17 @@ from urllib.parse import urlsplit
 import httpx
 
 from analysis.config import is_local, normalize_host, ollama_host, openai_base_url
-from analysis.llm.ollama_api import OllamaServer
-from analysis.llm.openai_api import OpenAIServer
-from analysis.llm.server import Server, ServerUnavailable
+from analysis.llm.ollama_api import OllamaBackend
+from analysis.llm.openai_api import OpenAIBackend
+from analysis.llm.backend import Backend, ServerUnavailable
 from analysis.specs import Host, Run, SpecError
 
 SERVER_START_TIMEOUT_S = 60
-BACKENDS: dict[str, type[OllamaServer] | type[OpenAIServer]] = {"ollama": OllamaServer, "openai": OpenAIServer}
+BACKENDS: dict[str, type[OllamaBackend] | type[OpenAIBackend]] = {"ollama": OllamaBackend, "openai": OpenAIBackend}
 
 
 def connect(host: str | None = None, backend: str = "ollama", workers: int = 1,
-            models: list[str] | None = None) -> Server:
+            models: list[str] | None = None) -> Backend:
     """The server at ``host`` (default: ``OLLAMA_HOST`` for Ollama, ``OPENAI_BASE_URL`` for an OpenAI-compatible
     server), checked to answer; ``models``: the run's models it serves (None: every one)."""
     return BACKENDS[backend].connect(host or default_host(backend), workers, models)
@@ -43,7 +43,7 @@ def default_host(backend: str) -> str:
                     "or OPENAI_BASE_URL (e.g. http://127.0.0.1:8000/v1)")
 
 
-def connect_all(run: Run, tags: list[str], host: str | None = None, workers: int | None = None) -> list[Server]:
+def connect_all(run: Run, tags: list[str], host: str | None = None, workers: int | None = None) -> list[Backend]:
     """The servers that answer for ``tags`` of ``run``: ``host`` alone if given, else the run file's ``hosts`` that
     serve any of them, else the backend's default. Each takes ``workers`` requests at once (default: its own in
     the run file, else the run's).
@@ -70,10 +70,10 @@ def connect_all(run: Run, tags: list[str], host: str | None = None, workers: int
     return servers
 
 
-def describe_models(servers: Server | list[Server], tags: list[str]) -> dict[str, dict]:
+def describe_models(servers: Backend | list[Backend], tags: list[str]) -> dict[str, dict]:
     """Each model's identity and details, as the first server that serves it reports them. Every server that
     serves a model must report the same identity, so that no label depends on which one answered."""
-    servers = [servers] if isinstance(servers, Server) else servers
+    servers = [servers] if isinstance(servers, Backend) else servers
     described = {}
     for tag in tags:
         serving = [server for server in servers if server.serves(tag)]

@@ -17,11 +17,11 @@ import ollama
 from analysis.config import normalize_host
 from analysis.llm.asking import build_request, words
 from analysis.llm.preflight import FIRST_TOKEN, ModelCheck, structured_instead
-from analysis.llm.server import (
+from analysis.llm.backend import (
     ModelMissing,
     ModelNotLoaded,
     Refused,
-    Server,
+    Backend,
     ServerTooOld,
     ServerUnavailable,
     Transient,
@@ -78,7 +78,7 @@ def not_loaded(host: str, tag: str, error: ollama.ResponseError) -> ModelNotLoad
     )
 
 
-class OllamaServer(Server):
+class OllamaBackend(Backend):
     """An Ollama server (or the embedded one), asked through the official ``ollama`` client."""
 
     backend = "ollama"
@@ -90,7 +90,7 @@ class OllamaServer(Server):
         self.client = client
 
     @classmethod
-    def connect(cls, host: str, workers: int = 1, models: list[str] | None = None) -> "OllamaServer":
+    def connect(cls, host: str, workers: int = 1, models: list[str] | None = None) -> "OllamaBackend":
         """The server at ``host``, checked to answer."""
         host = normalize_host(host)
         warn_if_remote(host)

@@ -34,10 +34,10 @@ from analysis.llm.preflight import (
     add_note,
     structured_instead,
 )
-from analysis.llm.server import (
+from analysis.llm.backend import (
     ModelMissing,
     Refused,
-    Server,
+    Backend,
     ServerUnavailable,
     Transient,
     warn_if_remote,
@@ -145,7 +145,7 @@ def engine_number(base_url: str) -> str:
     return ""
 
 
-class OpenAIServer(Server):
+class OpenAIBackend(Backend):
     """An OpenAI-compatible server, asked through the official ``openai`` client."""
 
     backend = "openai"
@@ -158,7 +158,7 @@ class OpenAIServer(Server):
         self.contexts: dict[str, int | None] = {}  # tag -> its context on this server, once described
 
     @classmethod
-    def connect(cls, base_url: str, workers: int = 1, models: list[str] | None = None) -> "OpenAIServer":
+    def connect(cls, base_url: str, workers: int = 1, models: list[str] | None = None) -> "OpenAIBackend":
         """The server at ``base_url`` (e.g. ``http://gpu1:8000/v1``), checked to answer; it calls itself by the
         owner its models list (vllm, sglang, llamacpp) and its version."""
         base_url = base_url.rstrip("/")

@@ -4,7 +4,7 @@ The first-token decision needs a server that returns log-probabilities and
 continues the reply's start (``{"answer": "``) as the model's own open turn.
 Servers differ in both, by engine, version and model, so for every server of
 the run and every model, before the first report, its backend finds out
-with the run's longest prompt (``Server.check_model``):
+with the run's longest prompt (``Backend.check_model``):
 
 - Ollama: its version (one without log-probabilities is refused), and the
   request as the server renders it with the model's template: does it end
@@ -25,7 +25,7 @@ server version are counted, and reused.
 from dataclasses import asdict, dataclass, field, replace
 
 from analysis.llm.cache import ResponseCache
-from analysis.llm.server import Server
+from analysis.llm.backend import Backend
 
 FIRST_TOKEN, STRUCTURED = "first_token", "structured"
 
@@ -157,7 +157,7 @@ class Preflight:
         return "\n".join(lines)
 
 
-def preflight(servers: list[Server], run, task, described: dict[str, dict], texts,
+def preflight(servers: list[Backend], run, task, described: dict[str, dict], texts,
               cache: ResponseCache | None) -> Preflight:
     """Every model of ``described`` (tag → its digest and details) checked on every server that serves it, with the
     longest of ``texts``."""

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from analysis.llm.server import Server, ServerLost
+from analysis.llm.backend import Backend, ServerLost
 
 Result = TypeVar("Result")
 # How often an idle worker looks again for a report handed back by a server that left.
@@ -34,7 +34,7 @@ def all_lost(lost: dict[str, ServerLost]) -> ServerLost:
     )
 
 
-def spread(ask: Callable[[str, Server], Result], report_ids: list[str], servers: list[Server],
+def spread(ask: Callable[[str, Backend], Result], report_ids: list[str], servers: list[Backend],
            workers: int | None = None, done: Callable[[str, Result], None] = lambda report_id, result: None,
            ) -> dict[str, Result]:
     """``ask(report_id, server)`` for every report, spread over ``servers`` with ``workers`` requests in flight
@@ -53,7 +53,7 @@ def spread(ask: Callable[[str, Server], Result], report_ids: list[str], servers:
     lock = threading.Lock()
     finished = threading.Event()  # every report answered, every server lost, or a failure that stops the run
 
-    def leave(server: Server, error: ServerLost) -> None:
+    def leave(server: Backend, error: ServerLost) -> None:
         with lock:
             if server.host in lost:
                 return
@@ -64,7 +64,7 @@ def spread(ask: Callable[[str, Server], Result], report_ids: list[str], servers:
                 print(f"The LLM server at {server.host} stopped answering; its unanswered reports go to the "
                       f"{len(servers) - len(lost)} other server(s).", file=sys.stderr)
 
-    def work(server: Server) -> None:
+    def work(server: Backend) -> None:
         while not finished.is_set() and server.host not in lost:
             try:
                 report_id = pending.get(timeout=POLL_S)

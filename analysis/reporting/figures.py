@@ -4,13 +4,16 @@ Every function takes what the pipeline already produced (labels, ground
 truth, the tables of ``analysis.evaluation.metrics``, the run manifest) and returns a
 ``matplotlib.figure.Figure`` built without pyplot: no figure outlives its
 caller, and importing this module chooses no backend for the process (a
-notebook keeps its own). ``save`` writes a figure as PNG and PDF.
+notebook keeps its own). ``save`` writes a figure as PNG and PDF;
+``figures_step``, the run's last step, draws and writes every figure, the
+reviewer sheet and (for the demo run) the README's results.
 
 The binary views follow Table 1A: ``Yes`` is the positive class; ``No``,
 ``Undefined`` and invalid answers are negative.
 """
 
 import itertools
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -21,9 +24,14 @@ from matplotlib.figure import Figure
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import roc_curve
 
-from analysis.data.vocabulary import BASELINE, ENSEMBLE, LABELS, LOCATIONS, Status, split_locations
-from analysis.evaluation.metrics import roc_auc
-from analysis.evaluation.scoring import is_positive, paired_labels
+from analysis.config import RunFiles
+from analysis.data.io import read_truth
+from analysis.data.vocabulary import BASELINE, ENSEMBLE, LABELS, LOCATIONS, Role, Status
+from analysis.evaluation.metrics import STAGE2_ALONE, roc_auc
+from analysis.evaluation.scoring import is_positive, paired_labels, scored_truth
+from analysis.labeling.inputs import read_inputs
+from analysis.labeling.labels import read_labels
+from analysis.labeling.manifest import Manifest, Reports
 from analysis.reporting.diagram import (
     COLUMN_GAP_IN,
     FLOW_TITLE_PT,
@@ -32,6 +40,8 @@ from analysis.reporting.diagram import (
     ROW_GAP_IN,
     Diagram,
 )
+from analysis.reporting.readme import update_readme
+from analysis.reporting.review import reviewer_sheet, write_reviewer_sheet
 from analysis.reporting.tables import with_interval
 
 PAGE_WIDTH_IN = 7.2  # the text width of a journal page
@@ -78,12 +88,12 @@ def _run_caveat(tags: list[str], study: list[str]) -> str:
     return f"Not the study's models ({', '.join(study)}): these counts describe this run only, not the paper."
 
 
-def _impression_lines(run: dict, reports: dict) -> list[str]:
-    not_sent = reports["not_sent"]
-    found = reports["total"] - reports["impression_found_by"].get("none", 0)
+def _impression_lines(run: dict, reports: Reports) -> list[str]:
+    not_sent = reports.not_sent
+    found = reports.total - reports.impression_found_by.get("none", 0)
     lines = [
-        f"impression header found: {found} of {reports['total']}",
-        f"sent to the models: {reports['sent_to_models']}",
+        f"impression header found: {found} of {reports.total}",
+        f"sent to the models: {reports.sent_to_models}",
         f"not sent, labeled Undefined: {sum(not_sent.values())}",
         *(f"   {reason}: {count}" for reason, count in not_sent.items()),
     ]
@@ -100,14 +110,14 @@ def _model_lines(model: dict, gate: str | None) -> list[str]:
 
 def _location_lines(labels: pd.DataFrame, source: str, located: int, voted: bool) -> list[str]:
     """How many reports ``source`` gives each site, and how many of the ``located`` reports get none."""
-    sites = [split_locations(cell) for cell in labels.locations[labels.model == source]]
+    sites = labels.locations[labels.model == source].tolist()
     # No-break spaces keep "abdominal wall 3" on one line when the list wraps.
     per_site = [f"{site} {sum(site in named for named in sites)}".replace(" ", "\u00a0") for site in LOCATIONS]
     unnamed = located - sum(bool(named) for named in sites)
     return [" · ".join(per_site), f"reports with no site {'by majority' if voted else 'named'}: {unnamed}"]
 
 
-def pipeline_figure(manifest: dict, labels: pd.DataFrame, study_models: list[str]) -> Figure:
+def pipeline_figure(manifest: Manifest, labels: pd.DataFrame, study_models: list[str]) -> Figure:
     """Figure 1: reports → impression → stage-1 prompt → models → answers → ensemble → stage 2 → locations.
 
     The rule-based baseline, when the run has one, sits in a box of its own at the bottom.
@@ -118,13 +128,13 @@ def pipeline_figure(manifest: dict, labels: pd.DataFrame, study_models: list[str
     without a majority, sites the ensemble names). Stage 2 hangs under the gate
     model, whose ``Yes`` sends a report there, beside the ensemble.
     """
-    run, reports, counts = manifest["run"], manifest["reports"], manifest.get("counts", {})
-    tasks = {task["name"]: task for task in manifest["tasks"]}
-    tags = [model["tag"] for model in manifest["models"]]
-    # Stage 2 is drawn when the manifest records it (a manifest written after stage 1 alone does not).
-    localization = run.get("localization") if "sent_to_stage_2" in reports else None
-    gate = localization["gate"] if localization else None
-    voted = ENSEMBLE in counts
+    run, reports, counts = manifest.run, manifest.reports, manifest.counts
+    tasks = {task["name"]: task for task in manifest.tasks}
+    tags = [model["tag"] for model in manifest.models]
+    # Stage 2 is drawn where the manifest records that it ran (not after stage 1 alone, nor where it was skipped).
+    localization = run["localization"] if manifest.stage2 and manifest.stage2.ran else None
+    gate = manifest.stage2.gate if localization else None
+    voted = bool((labels.role == Role.ENSEMBLE).any())
 
     diagram = Diagram(PAGE_WIDTH_IN)
     full_width = PAGE_WIDTH_IN - 2 * MARGIN_IN
@@ -140,7 +150,7 @@ def pipeline_figure(manifest: dict, labels: pd.DataFrame, study_models: list[str
         return MARGIN_IN + column * (column_width + COLUMN_GAP_IN)
 
     top = bottom + ROW_GAP_IN
-    corpus = diagram.box(column_left(0), top, column_width, "CT reports", [f"{reports['total']} reports"])
+    corpus = diagram.box(column_left(0), top, column_width, "CT reports", [f"{reports.total} reports"])
     impression = diagram.box(column_left(1), top, full_width - column_width - COLUMN_GAP_IN, "Impression extraction",
                              _impression_lines(run, reports), align="left")
     diagram.across(corpus, impression)
@@ -154,7 +164,7 @@ def pipeline_figure(manifest: dict, labels: pd.DataFrame, study_models: list[str
     diagram.down(impression, prompt)
 
     model_boxes = []
-    for column, model in enumerate(manifest["models"]):
+    for column, model in enumerate(manifest.models):
         model_boxes.append(diagram.box(column_left(column), prompt.bottom + ROW_GAP_IN, column_width, model["tag"],
                                        _model_lines(model, gate), fill="#FFF6E5"))
         diagram.down(prompt, model_boxes[-1], x=model_boxes[-1].center)
@@ -191,7 +201,7 @@ def pipeline_figure(manifest: dict, labels: pd.DataFrame, study_models: list[str
 
     if gate:
         stage2 = tasks[localization["task"]]
-        located = reports["sent_to_stage_2"]
+        located = manifest.stage2.sent
         gate_box = answer_boxes[g]
         stage2_box = diagram.box(gate_box.left, bottom + ROW_GAP_IN, column_width, "Stage 2, localization prompt", [
             f"task {stage2['name']} v{stage2['version']}",
@@ -211,8 +221,8 @@ def pipeline_figure(manifest: dict, labels: pd.DataFrame, study_models: list[str
             diagram.down(ensemble, locations)
         bottom = max(stage2_box.bottom, locations.bottom)
 
-    baseline = manifest.get("baseline")
-    if baseline and BASELINE in counts:
+    baseline = manifest.baseline
+    if baseline and (labels.role == Role.RULES).any():
         sites = _location_lines(labels, BASELINE, counts[BASELINE].get("Yes", 0), voted=False)
         box = diagram.box(MARGIN_IN, bottom + ROW_GAP_IN, full_width,
                           f"For comparison, not in the ensemble: rule-based baseline '{BASELINE}' "
@@ -438,3 +448,44 @@ def reliability_diagram(labels: pd.DataFrame, truth: pd.DataFrame, bins: int = 1
     axes.set_title(f"Reliability of p(Yes), {len(truth)} reports, {bins} bins (marker size: reports in the bin)", fontsize=9)
     axes.legend(loc="upper left", fontsize=7, frameon=True)
     return figure
+
+
+def every_figure(manifest: Manifest, labels: pd.DataFrame, truth: pd.DataFrame, table1a: pd.DataFrame,
+                 table1b: pd.DataFrame, study_models: list[str]) -> dict[str, Figure]:
+    """Every figure of a run, by the file stem it is saved under: Figure 1 and the views of Tables 1A and 1B
+    (on the scored reports of ``truth``; the site heatmap on Table 1B's stage-2-alone design)."""
+    scored = scored_truth(truth)
+    return {
+        "figure1_pipeline": pipeline_figure(manifest, labels, study_models),
+        "confusion_matrices": confusion_matrices(labels, truth),
+        "forest_f1": forest_plot(table1a),
+        "locations_f1": location_heatmap(table1b[table1b.design == STAGE2_ALONE]),
+        "roc_p_yes": roc_curves(labels, scored),
+        "reliability_p_yes": reliability_diagram(labels, scored),
+    }
+
+
+@dataclass
+class Drawn:
+    """What the figures step drew, wrote and listed, for a notebook to show."""
+
+    figures: dict[str, Figure]  # by the stem of their files
+    sheet: pd.DataFrame  # the reviewer sheet
+    written: list[Path]
+
+
+def figures_step(files: RunFiles, figures_dir: Path, study_models: list[str], cache_path: Path,
+                 features: pd.DataFrame | None = None, readme: bool = False) -> Drawn:
+    """Every figure of the run (PNG and PDF in ``figures_dir``) from its labels, manifest and tables; the reviewer
+    sheet beside its labels; and with ``readme`` the README's results section."""
+    labels, manifest = read_labels(files.labels), Manifest.read(files.manifest)
+    truth, development = read_truth(files.truth), read_truth(files.truth_dev)
+    table1a, table1b = (pd.read_csv(Path(figures_dir) / f"{name}.csv") for name in ("table1a", "table1b"))
+    drawn = every_figure(manifest, labels, truth, table1a, table1b, study_models)
+    written = [path for stem, figure in drawn.items() for path in save(figure, figures_dir, stem)]
+    sheet = reviewer_sheet(labels, pd.concat([truth, development], ignore_index=True), read_inputs(files.inputs),
+                           cache_path, features)
+    written += write_reviewer_sheet(sheet, files.directory)
+    if readme and update_readme(figures_dir, manifest):
+        written.append(Path("README.md"))
+    return Drawn(drawn, sheet, written)

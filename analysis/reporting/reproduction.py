@@ -1,7 +1,7 @@
 """Whether this run reproduced the committed demo run: the reference it is held against, and the report.
 
 llama.cpp computes with the instruction sets it was compiled for
-(``analysis.labeling.numerics``), so a clone on another CPU may label a few
+(``analysis.labeling.fingerprint``), so a clone on another CPU may label a few
 reports differently from the committed run, and its tables may print
 differently. ``write_reference`` writes the committed reference:
 ``data/demo/reference_labels.csv`` (report_id, model, extravasation,
@@ -11,7 +11,7 @@ of the machine that labeled it; ``read_reference`` reads both back.
 ``write_reproduction`` writes ``figures/reproduction.md``
 (``reproduction_markdown``): the two machines, whether identical labels are
 expected, each label set beside the reference's
-(``analysis.evaluation.reproduction``), the values of Tables 1A and 1B that
+(``analysis.evaluation.reference``), the values of Tables 1A and 1B that
 print differently from the committed ones, and ``summary``, one line for the
 screen and the README, which is the report's third line.
 """
@@ -24,12 +24,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.config import DEMO_DIR, FIGURES_DIR
+from analysis.config import DEMO_DIR, FIGURES_DIR, RunFiles
 from analysis.data.io import DataError
-from analysis.evaluation.reproduction import REFERENCE_DECIMALS, compare, moved_values
+from analysis.evaluation.reference import REFERENCE_DECIMALS, compare, moved_values
 from analysis.labeling.labels import read_labels
-from analysis.labeling.manifest import read_manifest
-from analysis.labeling.numerics import differences, expected_identical, system_info
+from analysis.labeling.manifest import Manifest
+from analysis.labeling.fingerprint import differences, expected_identical, system_info
 
 REFERENCE_FILE = DEMO_DIR / "reference_labels.csv"
 REFERENCE_COLUMNS = ["report_id", "model", "extravasation", "p_yes"]
@@ -38,8 +38,8 @@ TABLES = {"table1a": "Table 1A", "table1b": "Table 1B"}
 
 def run_numerics(labels_path: Path) -> dict:
     """The numerics the run's manifest (beside its labels) recorded; this machine's where it recorded none."""
-    directory = Path(labels_path).parent
-    recorded = read_manifest(directory)["machine"].get("numerics") if (directory / "manifest.json").exists() else None
+    manifest = RunFiles(Path(labels_path).parent).manifest
+    recorded = Manifest.read(manifest).machine.get("numerics") if manifest.exists() else None
     return recorded or system_info()
 
 

@@ -42,14 +42,12 @@ from markupsafe import Markup
 
 from analysis.data.io import open_private, write_table
 from analysis.data.split import ALL
-from analysis.data.vocabulary import DEV, POSITIVE, TEST, join_locations, split_locations
-from analysis.labeling.ensemble import voters
-from analysis.labeling.labels import LABEL_COLUMNS
+from analysis.data.vocabulary import DEV, LOCATIONS, POSITIVE, TEST
+from analysis.labeling.labels import voters
 from analysis.llm.cache import ResponseCache
 
 DISAGREES_WITH_TRUTH = "disagrees with truth"
 MODELS_DISAGREE = "models disagree"
-KIND_SEPARATOR = ";"
 SHOWN_ALTERNATIVES = 3  # top log-probabilities per answer token: enough to see the runner-up answers
 
 TEMPLATES = Environment(
@@ -78,14 +76,10 @@ def _fields(sheet: pd.DataFrame, field: str, models: list[str]) -> pd.DataFrame:
     return sheet[[column(field, m) for m in models]].set_axis(models, axis=1)
 
 
-def _as_text(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    # Tables may come back from CSV, where an empty cell reads as NaN and an id as a number.
-    return frame.assign(**{name: frame[name].astype(object).fillna("").astype(str) for name in columns})
-
-
-def _site_set(cell: str) -> str:
-    """A cell's sites in one canonical spelling, so that equal sets compare equal."""
-    return join_locations(sorted(set(split_locations(cell))))
+def _site_set(sites) -> str:
+    """A list of sites in one canonical spelling, so that equal sets compare equal and a reviewer reads them."""
+    named = set(sites) if isinstance(sites, (list, tuple)) else set()
+    return ", ".join(site for site in LOCATIONS if site in named)
 
 
 def disagreement_with_truth(
@@ -95,18 +89,19 @@ def disagreement_with_truth(
 
     Answers are compared label for label (``No`` against a true ``Undefined``
     is a disagreement, although both count as negative in Table 1A). Sites
-    are compared as sets on the reports whose truth is ``Yes``, the reports
+    (each set in ``_site_set``'s spelling) are compared on the reports whose truth is ``Yes``, the reports
     Table 1B scores. A report without truth (empty cell) disagrees with nothing.
     """
     has_truth = truth_extravasation != ""
     wrong_answer = answers.ne(truth_extravasation, axis=0).where(has_truth, False, axis=0)
-    wrong_sites = (locations.map(_site_set).ne(truth_locations.map(_site_set), axis=0)
+    wrong_sites = (locations.ne(truth_locations, axis=0)
                    .where(truth_extravasation == POSITIVE, False, axis=0))
     return wrong_answer.astype(bool), wrong_sites.astype(bool)
 
 
 def outside_majority(answers: pd.DataFrame, locations: pd.DataFrame) -> pd.DataFrame:
-    """Reports × models: where a model's answer, or its set of sites, is not that of a strict majority of the models.
+    """Reports × models: where a model's answer, or its set of sites (in ``_site_set``'s spelling), is not that of a
+    strict majority of the models.
 
     With no majority every model is outside it; a lone model never is. So a
     report has a model outside the majority exactly when the models disagree.
@@ -115,7 +110,7 @@ def outside_majority(answers: pd.DataFrame, locations: pd.DataFrame) -> pd.DataF
         sharing = pd.DataFrame({m: values.eq(values[m], axis=0).sum(axis=1) for m in values.columns}, index=values.index)
         return sharing * 2 <= len(values.columns)
 
-    return in_minority(answers) | in_minority(locations.map(_site_set))
+    return in_minority(answers) | in_minority(locations)
 
 
 def _named(flags: pd.DataFrame) -> pd.Series:
@@ -166,20 +161,20 @@ def reviewer_sheet(
 
     Columns: ``report_id``; ``listed_because``, e.g. ``disagrees with truth:
     smollm2:135m, ensemble; models disagree: smollm2:135m``; ``split``;
-    ``kinds`` (the hard-case categories, ``;``-separated; empty without
+    ``kinds`` (the hard-case categories, a list; empty without
     ``case_features``); ``closeness`` (the smallest |``p_yes`` − 0.5| over
     the models, ensemble aside; NaN if none has a ``p_yes``);
     ``truth_extravasation``, ``truth_locations`` (empty without truth);
     ``impression`` (the text sent, empty when nothing was), ``not_sent_because``,
     ``impression_method``. Then per label set, in the order of ``labels``:
-    ``answer``, ``status``, ``p_yes`` (3 decimals), ``locations``, ``reason``,
+    ``answer``, ``status``, ``p_yes`` (3 decimals), ``locations`` (the sites,
+    comma-separated, for reading), ``reason`` (the reasons, one per line),
     and for the models that were asked ``raw`` (the stage-1 response the
     label was read from) and ``logprobs`` (its answer token's likeliest
     alternatives), both empty where no response is behind the label.
     """
-    labels = _as_text(labels, [name for name in LABEL_COLUMNS if name != "p_yes"])
-    truth = _as_text(truth, ["report_id", "extravasation", "locations"])
-    inputs = _as_text(inputs, ["report_id", "prompt_text", "reason", "impression_method", "split"])
+    labels = labels.assign(locations=labels.locations.map(_site_set), reasons=labels.reasons.map("\n".join))
+    truth = truth.assign(locations=truth.locations.map(_site_set))
     report_ids = list(dict.fromkeys(labels.report_id))
     label_sets = list(dict.fromkeys(labels.model))
     models = voters(labels)
@@ -188,13 +183,15 @@ def reviewer_sheet(
         return labels.pivot(index="report_id", columns="model", values=field).reindex(index=report_ids, columns=label_sets)
 
     answers, statuses, locations, reasons, keys = (
-        wide(field).fillna("") for field in ("extravasation", "status", "locations", "reason", "response_key"))
-    scores = wide("p_yes").apply(pd.to_numeric, errors="coerce").round(3)
+        wide(field).fillna("") for field in ("extravasation", "status", "locations", "reasons", "response_key"))
+    scores = wide("p_yes").round(3)
     truth = truth.set_index("report_id").reindex(report_ids).fillna("")
-    sent = inputs.set_index("report_id").reindex(report_ids).fillna("")
-    kinds = (pd.Series("", index=report_ids) if case_features is None else
-             _as_text(case_features, ["report_id", "hard_cases"]).set_index("report_id").hard_cases
-             .reindex(report_ids).fillna(""))
+    sent = inputs.set_index("report_id").reindex(report_ids)
+    sent = sent.assign(prompt_text=sent.prompt_text.fillna("")).fillna("")
+    kinds = pd.Series([[] for _ in report_ids], index=report_ids)
+    if case_features is not None:
+        kinds = case_features.set_index("report_id").hard_cases.reindex(report_ids)
+        kinds = kinds.map(lambda listed: listed if isinstance(listed, list) else [])
     raw, logprobs = cached_responses(cache_path, keys[models])
 
     wrong_answer, wrong_sites = disagreement_with_truth(answers, locations, truth.extravasation, truth.locations)
@@ -223,10 +220,6 @@ def reviewer_sheet(
             columns |= {column("raw", label_set): raw[label_set], column("logprobs", label_set): logprobs[label_set]}
     sheet = pd.DataFrame(columns, index=report_ids)[listed]
     return sheet.sort_values(["closeness", "report_id"], na_position="last", kind="stable").reset_index(drop=True)
-
-
-def _kinds(cell: str) -> list[str]:
-    return [kind.strip() for kind in cell.split(KIND_SEPARATOR) if kind.strip()]
 
 
 def _score(value: float) -> str:
@@ -273,7 +266,7 @@ def _cards(sheet: pd.DataFrame, wrong_answer: pd.DataFrame, wrong_sites: pd.Data
                 for model in models if row[column("raw", model)] or row[column("logprobs", model)]
             ],
         }
-        for (index, row), kinds in zip(sheet.iterrows(), sheet.kinds.map(_kinds))
+        for (index, row), kinds in zip(sheet.iterrows(), sheet.kinds)
     ]
 
 
@@ -301,7 +294,7 @@ def reviewer_html(sheet: pd.DataFrame) -> str:
     return TEMPLATES.get_template("reviewer_sheet.html.j2").render(
         cards=_cards(sheet, wrong_answer, wrong_sites, outvoted),
         splits=_in_order(sheet.split, (DEV, TEST, ALL)),
-        kinds=_in_order((kind for cell in sheet.kinds for kind in _kinds(cell)), ()),
+        kinds=_in_order((kind for kinds in sheet.kinds for kind in kinds), ()),
         reasons={DISAGREES_WITH_TRUTH: "wrong", MODELS_DISAGREE: "outvoted"},
         listed={DISAGREES_WITH_TRUTH: (wrong_answer | wrong_sites).any(axis=1).sum(),
                 MODELS_DISAGREE: outvoted.any(axis=1).sum()},

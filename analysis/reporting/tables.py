@@ -23,6 +23,8 @@ intervals were made:
   ``thresholds.{csv,md}``, ``site_thresholds.{csv,md}``, ``variants.{csv,md}``.
 - ``write_stage1``, ``write_stage2``: every file of a stage's evaluation
   (``analysis.evaluation.evaluate``) at once.
+- ``table1a_step``, ``table1b_step``: the run's steps that read its labels and
+  truth (``analysis.config.RunFiles``), evaluate them and write the above.
 
 Cells read ``0.912 (0.874–0.945)``; a value without a denominator reads
 ``n/a``. A superscript marks an interval not made the table's usual way: ᵖ
@@ -38,12 +40,15 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from analysis.config import PUBLISHED_FILE
+from analysis.config import PUBLISHED_FILE, RunFiles
+from analysis.data.io import read_truth, write_table
 from analysis.data.vocabulary import LABELS, LOCATIONS
-from analysis.evaluation.evaluate import Stage1Evaluation, Stage2Evaluation
+from analysis.evaluation.evaluate import Stage1Evaluation, Stage2Evaluation, evaluate_stage1, evaluate_stage2
 from analysis.evaluation.intervals import BOUNDED, METHODS, PERCENTILE
 from analysis.evaluation.metrics import DESIGNS, END_TO_END, ENSEMBLE_MEAN, RULES_UNGATED, STAGE2_ALONE
 from analysis.evaluation.scoring import SCORING_RULES
+from analysis.labeling.labels import read_labels
+from analysis.specs import Run
 
 THIS_RUN = "this run"
 PUBLISHED = "published (other data, other models)"
@@ -458,3 +463,23 @@ def write_stage2(evaluation: Stage2Evaluation, table1a: pd.DataFrame, out_dir: P
     """Table 1B, the per-site cuts, and both tables beside the published ones; returns the paths written."""
     return (write_table1b(evaluation.table1b, out_dir, notes) + write_site_thresholds(evaluation.site_thresholds, out_dir)
             + write_comparisons(table1a, evaluation.table1b, out_dir))
+
+
+def table1a_step(files: RunFiles, run: Run, figures_dir: Path, features: pd.DataFrame | None = None,
+                 labels: pd.DataFrame | None = None) -> Stage1Evaluation:
+    """Table 1A and every table beside it, in ``figures_dir``, of ``stage1_ensemble.csv`` (or ``labels``) against
+    the scored part's truth; the reports whose truth is Undefined, left out, listed in ``undefined_truth.csv``."""
+    labels = read_labels(files.ensemble) if labels is None else labels
+    evaluation = evaluate_stage1(labels, read_truth(files.truth), read_truth(files.truth_dev), run, features)
+    write_stage1(evaluation, figures_dir)
+    write_table(evaluation.undefined_truth, files.undefined_truth)  # report ids: kept with the run, not in figures/
+    return evaluation
+
+
+def table1b_step(files: RunFiles, run: Run, figures_dir: Path, labels: pd.DataFrame | None = None) -> Stage2Evaluation:
+    """Table 1B and the tables beside it, in ``figures_dir``, of ``labels.csv`` (or ``labels``), beside the
+    Table 1A that ``table1a_step`` wrote there."""
+    labels = read_labels(files.labels) if labels is None else labels
+    evaluation = evaluate_stage2(labels, read_truth(files.truth), read_truth(files.truth_dev), run)
+    write_stage2(evaluation, pd.read_csv(Path(figures_dir) / "table1a.csv"), figures_dir, evaluation.notes)
+    return evaluation

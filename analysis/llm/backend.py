@@ -70,7 +70,7 @@ def warn_if_remote(host: str) -> None:
         )
 
 
-class Server(ABC):
+class Backend(ABC):
     """One LLM server of a run: its address, what it calls itself, the requests in flight it takes, and the
     run's models it serves (None: every one)."""
 

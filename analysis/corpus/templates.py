@@ -3,9 +3,9 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from analysis.data.corpus.findings import findings_by_section
-from analysis.data.corpus.model import EMPTY, SEE_FINDINGS, TRUNCATED
-from analysis.data.corpus.report import (
+from analysis.corpus.findings import findings_by_section
+from analysis.corpus.model import EMPTY, SEE_FINDINGS, TRUNCATED
+from analysis.corpus.report import (
     addendum_lines,
     clinical_history,
     communication_line,

@@ -11,9 +11,9 @@ bleeding carries that negation as its claim.
 
 import datetime as dt
 
-from analysis.data.corpus.injuries import make_injury
-from analysis.data.corpus.model import NEGATED, Claim, Statement
-from analysis.data.corpus.wording import cap, dimensions_cm, length_cm, with_article
+from analysis.corpus.injuries import make_injury
+from analysis.corpus.model import NEGATED, Claim, Statement
+from analysis.corpus.wording import cap, dimensions_cm, length_cm, with_article
 
 NON_BLOOD = "non_blood_extravasation"
 URINE = "urine_or_bladder_contrast"

@@ -2,8 +2,8 @@
 
 import datetime as dt
 
-from analysis.data.corpus.findings import hemoperitoneum_amount
-from analysis.data.corpus.model import VASCULAR_ACTIVE
+from analysis.corpus.findings import hemoperitoneum_amount
+from analysis.corpus.model import VASCULAR_ACTIVE
 
 MECHANISMS = (
     ("restrained driver in a high-speed motor vehicle collision", "MVC, restrained driver"),

@@ -4,8 +4,8 @@ Associated trauma and incidental findings may add an impression item of their
 own; it claims nothing about active bleeding.
 """
 
-from analysis.data.corpus.model import HEMOPERITONEUM_AMOUNTS, SECTIONS, VASCULAR_ACTIVE, Statement
-from analysis.data.corpus.wording import cap
+from analysis.corpus.model import HEMOPERITONEUM_AMOUNTS, SECTIONS, VASCULAR_ACTIVE, Statement
+from analysis.corpus.wording import cap
 
 RIB_NAMES = ("8th", "9th", "10th", "11th")
 

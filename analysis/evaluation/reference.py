@@ -7,7 +7,7 @@ between the two runs, and the reports only one side has (counted, never
 dropped). ``moved_values`` lists the values of a table (Table 1A or 1B) that
 print differently from the committed copy's, at the digits the tables print.
 Whether the two runs should be identical at all is
-``analysis.labeling.numerics``'s question.
+``analysis.labeling.fingerprint``'s question.
 """
 
 import numpy as np

@@ -1,28 +1,32 @@
-"""The models of a run on the servers that answer, with the response cache: what every stage asks through.
+"""A run's session: its models on the servers that answer, its tasks, its rules and the response cache.
 
-A ``Labeler`` is made once per run (or per notebook) and handed to the stage
-functions (``analysis.labeling.stage1``, ``analysis.labeling.stage2``), so
-that the command line and the notebooks ask the same way. Before a stage
-asks anything, ``check`` runs the preflight (``analysis.llm.preflight``):
-how each model must be asked on these servers, and what room its template takes.
+A ``Session`` is made once per run (or per notebook) and handed to the stage
+functions (``analysis.labeling.stage1``, ``analysis.labeling.stage2``) by the
+run's steps (``analysis.labeling.pipeline``). It connects to the servers when a stage
+first asks, so that a step that asks no model (the ensemble) needs none.
+Before a stage asks anything, ``check`` runs the preflight
+(``analysis.llm.preflight``): how each model must be asked on these servers,
+and what room its template takes.
 """
 
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
 
 from analysis.config import RESPONSE_CACHE_FILE
 from analysis.data.vocabulary import BASELINE
-from analysis.labeling.manifest import build_manifest
+from analysis.labeling.manifest import Manifest, start_manifest
 from analysis.llm.asking import TEMPLATE_ALLOWANCE_TOKENS, Answer, Asker, AskSummary
+from analysis.llm.backend import Backend
 from analysis.llm.cache import ResponseCache
 from analysis.llm.client import connect_all, describe_models
 from analysis.llm.preflight import Preflight, preflight
 from analysis.specs import Run, SpecError, Task, load_run, load_task, stage1_task_name
 
 
-class Labeler:
+class Session:
     """The models of a run, on the servers that answer, with the response cache.
 
     ``models`` limits the run to some of its labelers (model tags, or ``rules``
@@ -53,24 +57,32 @@ class Labeler:
             from analysis.labeling.baseline import load_rules
 
             self.rules = load_rules(self.run.baseline)
-        # The rule-based baseline alone needs no LLM server.
-        self.servers = connect_all(self.run, self.tags, host, workers) if self.tags else []
-        self.described = describe_models(self.servers, self.tags) if self.tags else {}
+        self.host, self.workers = host, workers
         self.cache_path, self.refresh = cache_path, refresh
         self.checks: dict[str, Preflight] = {}  # task name -> the preflight of its requests
+
+    @cached_property
+    def servers(self) -> list[Backend]:
+        """The servers that answer for the session's models; none for the rule-based baseline alone."""
+        return connect_all(self.run, self.tags, self.host, self.workers) if self.tags else []
+
+    @cached_property
+    def described(self) -> dict[str, dict]:
+        """Each model's identity and details, as its servers report them."""
+        return describe_models(self.servers, self.tags) if self.tags else {}
 
     @property
     def tasks(self) -> list[Task]:
         return [t for t in (self.task, self.locator) if t]
 
-    def manifest(self, inputs: pd.DataFrame, started: datetime) -> dict:
-        return build_manifest(run=self.run, tasks=self.tasks, tags=self.tags, described=self.described,
+    def manifest(self, inputs: pd.DataFrame, started: datetime) -> Manifest:
+        return start_manifest(run=self.run, tasks=self.tasks, tags=self.tags, described=self.described,
                               servers=self.servers, inputs=inputs, started=started, rules=self.rules,
                               preflight={name: check.record() for name, check in self.checks.items()})
 
     def check(self, task: Task, texts) -> Preflight | None:
         """The preflight of ``task`` on these servers, with the longest of ``texts``; printed, and kept for the
-        manifest and for asking. None when the labeler asks no model."""
+        manifest and for asking. None when the session asks no model."""
         if not self.tags:
             return None
         cache = ResponseCache(self.cache_path)
@@ -92,7 +104,7 @@ class Labeler:
         return task.model_copy(update={"decision": model.decision}), room, model.template_words
 
     def ask(self, task: Task, texts: dict[str, str]) -> tuple[dict[str, dict[str, Answer]], list[AskSummary]]:
-        """``{tag: {report_id: Answer}}`` for every model of the labeler, one model after another."""
+        """``{tag: {report_id: Answer}}`` for every model of the session, one model after another."""
         cache = ResponseCache(self.cache_path)
         try:
             results, summaries = {}, []

@@ -10,7 +10,7 @@ builders that have one for a special form (a ruptured bladder, a perforation).
 
 from collections.abc import Callable
 
-from analysis.data.corpus.model import (
+from analysis.corpus.model import (
     BLUSH_WITH_WORD,
     BLUSH_WITHOUT_WORD,
     PLAIN,
@@ -25,7 +25,7 @@ from analysis.data.corpus.model import (
     VENOUS,
     Injury,
 )
-from analysis.data.corpus.wording import (
+from analysis.corpus.wording import (
     active_phrase,
     cap,
     dimensions_cm,

@@ -6,7 +6,7 @@ nothing about active bleeding on this exam (an injury named without comment,
 a pseudoaneurysm, an evolving injury after embolization) carries no claim.
 """
 
-from analysis.data.corpus.model import (
+from analysis.corpus.model import (
     ACTIVE,
     BLUSH_WITH_WORD,
     BLUSH_WITHOUT_WORD,
@@ -19,7 +19,7 @@ from analysis.data.corpus.model import (
     Claim,
     Statement,
 )
-from analysis.data.corpus.wording import ACTIVE_COUNTABLE, active_phrase, cap, focus_size, verb_be, with_article
+from analysis.corpus.wording import ACTIVE_COUNTABLE, active_phrase, cap, focus_size, verb_be, with_article
 
 NEGATION_PHRASES = (
     "active extravasation",

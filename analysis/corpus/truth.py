@@ -28,7 +28,7 @@ card prints. Some are fixed by the generator's choices (`Draft.features`);
 `hard_cases_of` adds those that depend on the final label.
 """
 
-from analysis.data.corpus.model import ACTIVE, COMPLETE, HEDGED, NEGATED, VASCULAR_NONE, Claim
+from analysis.corpus.model import ACTIVE, COMPLETE, HEDGED, NEGATED, VASCULAR_NONE, Claim
 from analysis.data.vocabulary import LOCATIONS, NEGATIVE, POSITIVE, UNDEFINED
 
 # Category name -> what it means; the corpus card prints these definitions.

@@ -1,5 +1,5 @@
-"""A few rows that show what a stage did, for the notebooks: reports beside their impressions, one exchange
-with a model as it was sent and answered, and the reports on which the models disagree.
+"""What the notebooks show of a step's files: reports beside their impressions, the answers counted, one
+exchange with a model as it was sent and answered, and the reports on which the models disagree.
 """
 
 import math
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.labeling.ensemble import voters
+from analysis.labeling.labels import voters
 from analysis.llm.answers import answer_probabilities
 from analysis.llm.cache import ResponseCache
 
@@ -59,6 +59,11 @@ def exchange(cache_path: Path, key: str, answers: list[str]) -> Exchange:
     table.attrs["renormalised"] = shares or {}
     return Exchange(request["messages"], request.get("options", {}), response.get("message", {}).get("content", ""),
                     table)
+
+
+def answer_counts(labels: pd.DataFrame) -> pd.DataFrame:
+    """How many reports each label set called Yes, No and Undefined."""
+    return labels.groupby("model", sort=False).extravasation.value_counts().unstack(fill_value=0)
 
 
 def disagreements(labels: pd.DataFrame, limit: int = 10) -> pd.DataFrame:

@@ -15,8 +15,8 @@ import datetime as dt
 import random
 from collections.abc import Callable
 
-from analysis.data.corpus.findings import add_associated_trauma, add_incidental_findings, hemoperitoneum_amount
-from analysis.data.corpus.injuries import (
+from analysis.corpus.findings import add_associated_trauma, add_incidental_findings, hemoperitoneum_amount
+from analysis.corpus.injuries import (
     BLEEDING_LOCATION_WEIGHTS,
     EMBOLIZED_SITES,
     INJURY_LOCATION_WEIGHTS,
@@ -27,7 +27,7 @@ from analysis.data.corpus.injuries import (
     pick_locations,
     pick_site,
 )
-from analysis.data.corpus.model import (
+from analysis.corpus.model import (
     ACTIVE,
     BLUSH_WITH_WORD,
     BLUSH_WITHOUT_WORD,
@@ -52,7 +52,7 @@ from analysis.data.corpus.model import (
     Draft,
     Statement,
 )
-from analysis.data.corpus.non_blood import (
+from analysis.corpus.non_blood import (
     LEAKS_BESIDE_BLEEDING,
     leak_air,
     leak_bile,
@@ -61,7 +61,7 @@ from analysis.data.corpus.non_blood import (
     leak_through_drain,
     leak_urine,
 )
-from analysis.data.corpus.statements import (
+from analysis.corpus.statements import (
     say_active,
     say_global_negation,
     say_hedged,
@@ -71,7 +71,7 @@ from analysis.data.corpus.statements import (
     say_post_embolization,
     say_vascular_injury,
 )
-from analysis.data.corpus.wording import active_phrase, cap, focus_size, length_cm, weighted, with_article
+from analysis.corpus.wording import active_phrase, cap, focus_size, length_cm, weighted, with_article
 
 
 def add_supporting_items(rng, draft, negate=False):

@@ -22,7 +22,7 @@ apart from the core, and each report's own generator depends only on the
 seed and its number, so adding or resizing the extension leaves the core's
 reports byte-identical.
 
-    python -m analysis.data.corpus [--out data/demo] [--n 300] [--extension 90] [--seed 20240917]
+    python -m analysis.corpus [--out data/demo] [--n 300] [--extension 90] [--seed 20240917]
 """
 
 import csv
@@ -30,12 +30,12 @@ import datetime as dt
 import random
 from pathlib import Path
 
-from analysis.data.corpus.card import corpus_card
-from analysis.data.corpus.model import Case, Draft, Style
-from analysis.data.corpus.scenarios import EXTENSION_QUOTAS, maybe_add_routine_addendum, scenario_plan
-from analysis.data.corpus.templates import choose_template, render
-from analysis.data.corpus.truth import hard_cases_of, label_of
-from analysis.data.vocabulary import join_locations
+from analysis.corpus.card import corpus_card
+from analysis.corpus.model import Case, Draft, Style
+from analysis.corpus.scenarios import EXTENSION_QUOTAS, maybe_add_routine_addendum, scenario_plan
+from analysis.corpus.templates import choose_template, render
+from analysis.corpus.truth import hard_cases_of, label_of
+from analysis.data.vocabulary import HAND_WRITTEN_SEPARATOR
 
 DEFAULT_N_REPORTS = 300
 DEFAULT_N_EXTENSION = 90
@@ -100,12 +100,12 @@ def write(cases: list[Case], out_dir: Path) -> None:
     write_csv(
         out_dir / "ground_truth.csv",
         ("report_id", "extravasation", "locations"),
-        ((case.report_id, case.extravasation, join_locations(case.locations)) for case in cases),
+        ((case.report_id, case.extravasation, HAND_WRITTEN_SEPARATOR.join(case.locations)) for case in cases),
     )
     write_csv(
         out_dir / "case_features.csv",
         ("report_id", "template", "hard_cases"),
-        ((case.report_id, case.template, ";".join(case.hard_cases)) for case in cases),
+        ((case.report_id, case.template, HAND_WRITTEN_SEPARATOR.join(case.hard_cases)) for case in cases),
     )
     with (out_dir / "README.md").open("w", encoding="utf-8", newline="\n") as handle:
         handle.write(corpus_card(cases))

@@ -2,14 +2,14 @@
 
 from collections import Counter
 
-from analysis.data.corpus.model import Case
-from analysis.data.corpus.templates import TEMPLATES
-from analysis.data.corpus.truth import HARD_CASES
+from analysis.corpus.model import Case
+from analysis.corpus.templates import TEMPLATES
+from analysis.corpus.truth import HARD_CASES
 from analysis.data.vocabulary import LABELS, LOCATIONS, POSITIVE
 
 
 def regenerate_command(n_reports: int, n_extension: int, seed: int) -> str:
-    return f"python -m analysis.data.corpus --out data/demo --n {n_reports} --extension {n_extension} --seed {seed}"
+    return f"python -m analysis.corpus --out data/demo --n {n_reports} --extension {n_extension} --seed {seed}"
 
 
 def id_range(cases: list[Case]) -> str:
@@ -68,7 +68,7 @@ def corpus_card(cases: list[Case]) -> str:
     lines = [
         "# Demo corpus: synthetic abdominal trauma CT reports",
         "",
-        "**These reports are synthetic.** The package `analysis/data/corpus/` wrote them from templates,",
+        "**These reports are synthetic.** The package `analysis/corpus/` wrote them from templates,",
         "by seeded random choices of scenario, injuries, wording and institutional format.",
         "They describe no real patient: every name, age, date and time in them is invented.",
         "",
