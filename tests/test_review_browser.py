@@ -1,11 +1,8 @@
 """The reviewer page in a real browser: its script runs under its own Content-Security-Policy, its filters show
 exactly the reports the sheet says they should, and markup inside a report stays text.
 
-Headless Debian Chromium driven by selenium; skipped without it, unless REQUIRE_BROWSER=1 (CI) makes that a failure.
+Headless Debian Chromium driven by selenium (``tests.browser``).
 """
-
-import os
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -17,16 +14,10 @@ from analysis.reporting.review import (
     reviewer_sheet,
     write_reviewer_sheet,
 )
+from tests.browser import chromium, needs_browser
 from tests.test_review import case_features_frame, fill_cache, inputs_frame, labels_frame, truth_frame
 
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-MISSING = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.is_file()]
-BROWSER_REQUIRED = os.environ.get("REQUIRE_BROWSER") == "1"
-
-pytestmark = pytest.mark.skipif(
-    bool(MISSING) and not BROWSER_REQUIRED,
-    reason=f"headless browser tests need {' and '.join(MISSING)} (Debian packages chromium, chromium-driver)",
-)
+pytestmark = needs_browser
 
 
 @pytest.fixture(scope="module")
@@ -41,25 +32,9 @@ def sheet_and_page(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory):
-    if MISSING:
-        pytest.fail(f"REQUIRE_BROWSER=1, but {' and '.join(MISSING)} is missing")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--disable-component-update", "--no-first-run",
-                     "--disable-sync", f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    # A driver path given to Service means selenium-manager is never asked to find or download one.
-    browser = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    browser.set_window_size(800, 900)  # a laptop's half screen: the cards must fit it without scrolling sideways
-    try:
+    # A laptop's half screen: the cards must fit it without scrolling sideways.
+    with chromium(tmp_path_factory.mktemp("chromium-profile"), width=800) as browser:
         yield browser
-    finally:
-        browser.quit()
 
 
 @pytest.fixture
@@ -112,7 +87,7 @@ def expected_reports(sheet: pd.DataFrame, filter_name: str, choice: str) -> list
     elif filter_name == "split":
         keep = sheet.split == choice
     elif filter_name == "kind":
-        keep = sheet.kinds.map(lambda kinds: choice in kinds.split(";"))
+        keep = sheet.kinds.map(lambda kinds: choice in kinds)
     else:
         keep = sheet.listed_because.str.contains(choice, regex=False)
     return sheet.report_id[keep].tolist()
@@ -143,7 +118,7 @@ def test_each_choice_hides_exactly_the_cards_that_do_not_match_and_reset_shows_a
     driver, _ = page
     sheet = sheet_and_page[0]
     present = {"model": models_of(sheet), "split": ["dev", "test"],
-               "kind": sorted({kind for kinds in sheet.kinds for kind in kinds.split(";") if kind}),
+               "kind": sorted({kind for kinds in sheet.kinds for kind in kinds}),
                "why": [DISAGREES_WITH_TRUTH, MODELS_DISAGREE]}[filter_name]
     assert choices(driver, filter_name) == present
     for choice in present:
