@@ -34,41 +34,28 @@ processed_dir = ""  # this run's files; empty for data/processed/<run_name>
 figures_dir = "figures"  # where variants.md goes
 variants = ["zeroshot", "guideline", "fewshot"]  # zeroshot first: the others are compared with it
 models = []  # only these model tags of the run; empty for all
-readme_results = False  # rewrite README.md's variants section from this run (the demo run only)
+readme_results = False  # rewrite the variants section of docs/variants.md from this run (the demo run only)
 
 # %%
-import pandas as pd
-
-from analysis.config import ROOT, run_dir
-from analysis.data.io import read_truth, write_table
-from analysis.evaluation.variants import compare_variants
-from analysis.labeling.ensemble import add_ensemble
-from analysis.labeling.inputs import read_inputs
-from analysis.labeling.labeler import Labeler
-from analysis.labeling.stage1 import label_stage1
+from analysis.config import ROOT, RunFiles, run_dir
+from analysis.data.io import read_table, read_truth
 from analysis.reporting.readme import update_variants_section
-from analysis.reporting.tables import write_variants
+from analysis.reporting.variants import variants_step
 from analysis.specs import load_run
 
-out = run_dir(run_name, processed_dir)
+files = RunFiles(run_dir(run_name, processed_dir))
 run = load_run(run_name)
-inputs = read_inputs(out / "inputs.csv")
-truth = read_truth(out / "truth.csv")  # the test split, or every report when there is no split
-print(f"{len(inputs)} reports labeled by each variant, scored on {len(truth)} with ground truth")
+truth = read_truth(files.truth)  # the test split, or every report when there is no split
+print(f"Each variant labels every report in {files.inputs}, scored on the {len(truth)} with ground truth")
+
+# %% [markdown]
+# Each variant runs the run's stage-1 and ensemble steps in its own folder
+# (`variants/<variant>/` beside the run's files); every variant's labels are
+# also in one table, `variants.csv`.
 
 # %%
-labels_by_variant = {}
-for variant in variants:
-    labeler = Labeler(run, models=models or run.tags, task=variant)
-    stage1, _ = label_stage1(labeler, inputs)
-    labels_by_variant[variant] = add_ensemble(stage1)
-    print(f"{variant}: {labeler.task.name} v{labeler.task.version}")
-every_variant = pd.concat([labels.assign(variant=variant) for variant, labels in labels_by_variant.items()], ignore_index=True)
-write_table(every_variant, out / "variants.csv")
-
-# %%
-table = compare_variants(labels_by_variant, truth, run.bootstrap)
-write_variants(table, ROOT / figures_dir)
+table = variants_step(run, files, ROOT / figures_dir, variants, models or None)
+every_variant = read_table(files.variants)
 print((ROOT / figures_dir / "variants.md").read_text())
 
 # %% [markdown]
@@ -94,4 +81,4 @@ changed
 
 # %%
 if readme_results:
-    print("README.md variants section", "updated" if update_variants_section(ROOT / figures_dir) else "unchanged")
+    print("docs/variants.md variants section", "updated" if update_variants_section(ROOT / figures_dir) else "unchanged")
