@@ -34,6 +34,8 @@ TRUTH ?= data/demo/ground_truth.csv
 SPLIT ?= $(if $(filter data/demo/reports.csv,$(REPORTS)),data/demo/split.csv,)
 # Each report's kind (the demo corpus's hard-case categories), for the reviewer sheet's filter; none for your own data.
 CASE_FEATURES ?= $(if $(filter data/demo/reports.csv,$(REPORTS)),data/demo/case_features.csv,)
+# Each Yes report's true evidence statements, to score the evidence spans; none for your own data.
+EVIDENCE ?= $(if $(filter data/demo/reports.csv,$(REPORTS)),data/demo/evidence.csv,)
 ID_COLUMN ?= report_id
 TEXT_COLUMN ?= report_text
 PROCESSED := data/processed/$(RUN)
@@ -59,7 +61,8 @@ TABLE1A := $(FIGURES)/table1a.csv $(FIGURES)/table1a.md $(FIGURES)/table1a.tex $
 	$(FIGURES)/statistics.md $(FIGURES)/confusion.md $(FIGURES)/calibration.md $(FIGURES)/by_category.md $(FIGURES)/by_category_dev.md \
 	$(FIGURES)/thresholds.md $(PROCESSED)/undefined_truth.csv
 STAGE2 := $(PROCESSED)/labels.csv $(FIGURES)/table1b.csv $(FIGURES)/table1b.md $(FIGURES)/table1b.tex \
-	$(FIGURES)/site_thresholds.md $(FIGURES)/table1a_vs_published.md $(FIGURES)/table1b_vs_published.md
+	$(FIGURES)/site_thresholds.md $(FIGURES)/table1a_vs_published.md $(FIGURES)/table1b_vs_published.md \
+	$(if $(EVIDENCE),$(FIGURES)/evidence.md,)
 PLOTS := $(addprefix $(FIGURES)/,$(addsuffix .png,figure1_pipeline confusion_matrices forest_f1 locations_f1 roc_p_yes reliability_p_yes)) \
 	$(PROCESSED)/reviewer_sheet.html
 # Only the shipped demo run writes its results into README.md.
@@ -144,12 +147,12 @@ ifneq ($(REPRODUCTION),)
 endif
 	@echo "Up to date: tables and figures in $(FIGURES)/, labels in $(PROCESSED)/, notebooks in build/"
 
-$(FIGURES)/reproduction.md: $(PROCESSED)/labels.csv $(FIGURES)/table1a.csv $(FIGURES)/table1b.csv $(REFERENCE) \
+$(FIGURES)/reproduction.md: $(PROCESSED)/labels.csv $(FIGURES)/table1a.csv $(FIGURES)/table1b.csv $(REFERENCE) $(wildcard data/demo/reference_evidence.csv) \
 	analysis/reporting/reproduction.py analysis/evaluation/reference.py analysis/labeling/fingerprint.py
 	$(BIN)/python -m analysis reproduce --labels $(PROCESSED)/labels.csv --reference $(REFERENCE) --figures $(FIGURES) --out $@ >/dev/null
 
-$(INPUTS) &: notebooks/01_data.py $(REPORTS) $(TRUTH) $(SPLIT) $(RUN_FILE) $(NOTEBOOK_DEPS_01_data)
-	$(call run_notebook,01_data,-p reports_file $(REPORTS) -p truth_file $(TRUTH) -r split_file '$(SPLIT)' -p id_column $(ID_COLUMN) -p text_column $(TEXT_COLUMN))
+$(INPUTS) &: notebooks/01_data.py $(REPORTS) $(TRUTH) $(SPLIT) $(EVIDENCE) $(RUN_FILE) $(NOTEBOOK_DEPS_01_data)
+	$(call run_notebook,01_data,-p reports_file $(REPORTS) -p truth_file $(TRUTH) -r split_file '$(SPLIT)' -r evidence_file '$(EVIDENCE)' -p id_column $(ID_COLUMN) -p text_column $(TEXT_COLUMN))
 
 $(STAGE1): notebooks/02_stage1.py $(PROCESSED)/inputs.csv $(STAGE1_TASK) $(RULE_FILES) $(RUN_FILE) $(NOTEBOOK_DEPS_02_stage1)
 	$(call run_notebook,02_stage1,)
@@ -160,7 +163,7 @@ $(ENSEMBLE): notebooks/03_ensemble.py $(STAGE1) $(PROCESSED)/truth.csv $(RUN_FIL
 $(TABLE1A) &: notebooks/04_table1a.py $(ENSEMBLE) $(PROCESSED)/truth.csv $(PROCESSED)/truth_dev.csv $(CASE_FEATURES) $(RULE_FILES) $(RUN_FILE) $(NOTEBOOK_DEPS_04_table1a)
 	$(call run_notebook,04_table1a,-p figures_dir $(FIGURES) -r case_features_file '$(CASE_FEATURES)')
 
-$(STAGE2) &: notebooks/05_localization.py $(ENSEMBLE) $(PROCESSED)/truth_dev.csv $(FIGURES)/table1a.csv $(STAGE2_TASK) analysis/published.yaml $(RULE_FILES) $(RUN_FILE) $(NOTEBOOK_DEPS_05_localization)
+$(STAGE2) &: notebooks/05_localization.py $(ENSEMBLE) $(PROCESSED)/truth_dev.csv $(FIGURES)/table1a.csv $(STAGE2_TASK) $(wildcard analysis/site_cuts/$(RUN).yaml) analysis/published.yaml $(RULE_FILES) $(RUN_FILE) $(NOTEBOOK_DEPS_05_localization)
 	$(call run_notebook,05_localization,-p figures_dir $(FIGURES))
 
 $(PLOTS) &: notebooks/06_figures.py $(PROCESSED)/labels.csv $(PROCESSED)/truth_dev.csv $(FIGURES)/table1a.csv $(FIGURES)/table1b.csv $(CASE_FEATURES) analysis/runs/paper.yaml $(RUN_FILE) $(NOTEBOOK_DEPS_06_figures)
@@ -173,6 +176,10 @@ variants: setup
 
 $(VARIANTS) &: notebooks/07_variants.py $(INPUTS) $(VARIANT_TASKS) $(RUN_FILE) $(NOTEBOOK_DEPS_07_variants)
 	$(call run_notebook,07_variants,-p figures_dir $(FIGURES) -p readme_results $(README_RESULTS))
+
+## Choose the per-site cuts on the development split of the run's labels (after `make paper`): analysis/site_cuts/$(RUN).yaml
+site-cuts: setup
+	$(BIN)/python -m analysis site-cuts --run $(RUN) --processed $(PROCESSED)
 
 ## Run every test: against the embedded server and real small models, llama-server, JupyterLab and a browser
 test: setup-test setup-llama-server
@@ -206,4 +213,4 @@ clean:
 	@# The committed figures are the demo run's published results: only what a run added beside them goes.
 	git ls-files --others --exclude-standard -z -- $(FIGURES) | xargs -0 rm -f
 
-.PHONY: help setup setup-test setup-llama-server paper variants test test-fast serve lab clean
+.PHONY: help setup setup-test setup-llama-server paper variants site-cuts test test-fast serve lab clean

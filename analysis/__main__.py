@@ -77,7 +77,7 @@ def _evaluate(args) -> int:
     gate = run.localization.gate if run.localization else None
     labels = read_labels(args.labels, gate=gate)
     files = RunFiles(args.out)
-    truth_step(files, read_truth(args.truth), read_split(args.split) if args.split else None)
+    truth_step(files, read_truth(args.truth, args.evidence), read_split(args.split) if args.split else None)
     if args.split:
         print(f"Evaluated on the test split of {args.split} ({files.truth}; the development part, in "
               f"{files.truth_dev}, chooses the p_yes cut)")
@@ -91,6 +91,44 @@ def _evaluate(args) -> int:
     print(f"{len(first.undefined_truth)} reports whose truth is Undefined were left out of the scored set "
           f"(listed in {files.undefined_truth}).")
     print(f"Wrote the tables in {args.out}")
+    return 0
+
+
+def _site_cuts(args) -> int:
+    import math
+
+    import yaml
+
+    from analysis.config import SITE_CUTS_DIR, RunFiles, run_dir
+    from analysis.data.io import read_truth
+    from analysis.data.vocabulary import Role
+    from analysis.evaluation.thresholds import site_cuts
+    from analysis.labeling.labels import read_labels
+    from analysis.specs import SiteCuts, load_run, load_task
+
+    run = load_run(args.run)
+    if not (run.localization and run.localization.site_probes):
+        raise SystemExit(f"site-cuts: run '{run.name}' asks no per-site questions (localization.site_probes)")
+    task = load_task(run.localization.site_probes)
+    files = RunFiles(run_dir(run.name, args.processed))
+    labels = read_labels(files.labels)
+    development = read_truth(files.truth_dev)
+    if development.empty:
+        raise SystemExit(f"site-cuts: {files.truth_dev} is empty: cuts are chosen on a development part only")
+    voting = labels[labels.role.isin([Role.MODEL, Role.ENSEMBLE])]
+    chosen = {model: {site: None if math.isnan(cut) else round(cut, 6) for site, cut in cuts.items()}
+              for model, cuts in site_cuts(voting, development).items()}
+    gated = labels.report_id[labels.gated].unique()
+    n = int((development.report_id.isin(gated) & (development.extravasation == "Yes")).sum())
+    cuts = SiteCuts(task=task.name, task_version=task.version, cuts=chosen,
+                    chosen_on=f"the {n} development reports (truth_dev.csv of run {run.name}) that the gate model "
+                              f"{run.localization.gate} called Yes and whose truth is Yes: the best F1 per site")
+    out = args.out or SITE_CUTS_DIR / f"{run.name}.yaml"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(f"# Written by `python -m analysis site-cuts --run {run.name}` from the development split only; "
+                   f"a run names this file as localization.site_cuts.\n"
+                   + yaml.safe_dump(cuts.model_dump(), sort_keys=False, allow_unicode=True, width=120))
+    print(f"Wrote {out}: cuts for {len(chosen)} label sets, chosen on {n} development reports")
     return 0
 
 
@@ -113,7 +151,9 @@ def _tasks(args) -> int:
     from analysis.specs import load_run
 
     run = load_run(args.run)
-    stages = {1: [run.task], 2: [run.localization.task] if run.localization else []}
+    localization = run.localization
+    stages = {1: [run.task], 2: [name for name in (localization.task, localization.evidence, localization.site_probes)
+                                 if name] if localization else []}
     print(" ".join(f"{stage}:{(TASKS_DIR / f'{name}.yaml').relative_to(ROOT)}" for stage, names in stages.items()
                    for name in names))
     return 0
@@ -206,6 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--truth", type=Path, required=True)
     evaluate.add_argument("--out", type=Path, required=True)
     evaluate.add_argument("--split", type=Path, help="split file (report_id, split): evaluate on its test part only")
+    evaluate.add_argument("--evidence", type=Path, help="each Yes report's true evidence statements (report_id, "
+                          "evidence; as data/demo/evidence.csv), to score the labels' evidence spans")
     evaluate.add_argument("--run", default="embedded", help="run file whose bootstrap settings and gate model to use")
     evaluate.add_argument("--case-features", type=Path, help="each report's kinds (report_id, template, hard_cases), "
                           "for accuracy by kind of report")
@@ -221,6 +263,13 @@ def build_parser() -> argparse.ArgumentParser:
     split.add_argument("--seed", type=int, default=20240917)
     split.add_argument("--force", action="store_true", help="replace --out if it exists")
     split.set_defaults(handler=_split)
+
+    cuts = commands.add_parser("site-cuts", help="choose each site's cut of the per-site probabilities on the "
+                               "development split of a run's labels, and write analysis/site_cuts/RUN.yaml")
+    cuts.add_argument("--run", default="embedded")
+    cuts.add_argument("--processed", default="", help="the run's files (default data/processed/RUN)")
+    cuts.add_argument("--out", type=Path, help="default analysis/site_cuts/RUN.yaml")
+    cuts.set_defaults(handler=_site_cuts)
 
     tasks = commands.add_parser("tasks", help="the task files a run asks, as STAGE:PATH (what the Makefile's stages depend on)")
     tasks.add_argument("--run", default="embedded")

@@ -26,6 +26,7 @@ DOCS_DIR = ROOT / "docs"  # one page per topic; the README links them
 
 TASKS_DIR = PACKAGE_DIR / "tasks"
 RUNS_DIR = PACKAGE_DIR / "runs"
+SITE_CUTS_DIR = PACKAGE_DIR / "site_cuts"  # per-site cuts chosen on a development split (python -m analysis site-cuts)
 RULES_DIR = PACKAGE_DIR / "rules"  # rule files of the rule-based baseline
 MODEL_REGISTRY_FILE = PACKAGE_DIR / "models.yaml"
 PUBLISHED_FILE = PACKAGE_DIR / "published.yaml"  # the study's Tables 1A and 1B

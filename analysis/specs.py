@@ -16,8 +16,9 @@ import jinja2
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from analysis.config import RULES_DIR, RUNS_DIR, TASKS_DIR
-from analysis.data.vocabulary import BASELINE
+from analysis.config import RULES_DIR, RUNS_DIR, SITE_CUTS_DIR, TASKS_DIR
+from analysis.data.sentences import lettered
+from analysis.data.vocabulary import BASELINE, LOCATIONS
 
 # Stage-1 prompt variants are task files named extravasation_<variant>.yaml.
 STAGE1_PREFIX = "extravasation_"
@@ -45,7 +46,8 @@ class Task(_Spec):
     name: str
     version: int = Field(ge=1)
     description: str
-    template: str = Field(description="Jinja template of the user message; receives `impression` and `examples`.")
+    template: str = Field(description="Jinja template of the user message; receives `impression`, `examples` and "
+                          "`sentences` (the impression's sentences, one per line after its letter).")
     answers: list[str] = Field(min_length=2)
     answer_schema: dict = Field(alias="schema")
     answer_field: str = "answer"
@@ -99,7 +101,8 @@ class Task(_Spec):
         """
         if bool(self.probes) != (probe is not None):
             raise ValueError(f"task {self.name} {'asks about one of ' + str(self.probes) if self.probes else 'has no probes'}")
-        prompt = _TEMPLATES.from_string(self.template).render(impression=impression, examples=self.examples)
+        prompt = _TEMPLATES.from_string(self.template).render(impression=impression, examples=self.examples,
+                                                              sentences=lettered(impression))
         if probe is not None and self.decision == "structured":
             prompt += "\n\n" + _TEMPLATES.from_string(self.probe_question).render(probe=probe)
         user = {"role": "user", "content": prompt}
@@ -118,6 +121,36 @@ class Localization(_Spec):
     gate: str = Field(description="The model whose stage-1 Yes sends a report to stage 2.")
     cut: float = Field(0.5, gt=0, lt=1, description="A task with probes (one question per site): a site is named "
                        "where its probability reaches this cut.")
+    evidence: str | None = Field(None, description="The task that asks which sentence of the impression reports "
+                                 "the bleeding (its answers: the sentences' letters and `none`); none: no evidence.")
+    evidence_share: float = Field(0.5, gt=0, le=1, description="A sentence is evidence where its probability "
+                                  "reaches this share of the likeliest sentence's (the likeliest always is).")
+    site_probes: str | None = Field(None, description="A task with probes (one yes/no question per site) asked "
+                                    "beside `task`: its probabilities fill `p_<site>`; none: not asked.")
+    site_cuts: str | None = Field(None, description="A file in analysis/site_cuts: the cut of each site's "
+                                  "probability for each label set, chosen on a development split; a site is then "
+                                  "named where its probability reaches its cut (`cut_locations`).")
+
+    @model_validator(mode="after")
+    def _cuts_need_probes(self) -> "Localization":
+        if self.site_cuts and not self.site_probes:
+            raise ValueError("site_cuts cut the probabilities of site_probes: name the site_probes task too")
+        return self
+
+
+class SiteCuts(_Spec):
+    """Per-site cuts of the site probabilities, for each label set, chosen on a development split."""
+
+    task: str = Field(description="The task with probes whose probabilities the cuts cut.")
+    task_version: int
+    chosen_on: str = Field(description="The reports the cuts were chosen on, in words.")
+    cuts: dict[str, dict[str, float | None]] = Field(description="Label set -> site -> cut; null where the "
+                                                     "development part had no true report of the site (the run's cut).")
+
+    def cuts_of(self, label_set: str, default: float) -> dict[str, float]:
+        """Each site's cut for ``label_set``; ``default`` where none was chosen."""
+        chosen = self.cuts.get(label_set, {})
+        return {site: default if chosen.get(site) is None else chosen[site] for site in LOCATIONS}
 
 
 class Bootstrap(_Spec):
@@ -262,6 +295,10 @@ def load_run(name: str, directory: Path = RUNS_DIR) -> Run:
     if name == base.stem:
         raise SpecError(f"{base}: what every run shares, not a run; name one of the files beside it")
     return _load(Run, Path(directory) / f"{name}.yaml", base if base.is_file() else None)
+
+
+def load_site_cuts(name: str, directory: Path = SITE_CUTS_DIR) -> SiteCuts:
+    return _load(SiteCuts, Path(directory) / f"{name}.yaml")
 
 
 def rules_developed_on(name: str, directory: Path = RULES_DIR) -> list[str]:

@@ -30,6 +30,7 @@ reports_file = "data/demo/reports.csv"  # CSV or Parquet, one report per row
 id_column = "report_id"  # the column of report ids in reports_file
 text_column = "report_text"  # the column of report texts in reports_file
 truth_file = "data/demo/ground_truth.csv"  # report_id, extravasation, locations
+evidence_file = "data/demo/evidence.csv"  # report_id, evidence: the true evidence statements; empty: none known
 split_file = "data/demo/split.csv"  # report_id, split (dev or test); empty: evaluate on every report
 limit = 0  # only the first N reports; 0 for all
 processed_dir = ""  # where this run's files go; empty for data/processed/<run_name>
@@ -48,7 +49,8 @@ files = RunFiles(run_dir(run_name, processed_dir))
 reports = read_reports(ROOT / reports_file, id_column=id_column, text_column=text_column)
 if limit:
     reports = reports.head(limit)
-inputs = inputs_step(files, load_run(run_name), reports, read_truth(ROOT / truth_file),
+truth = read_truth(ROOT / truth_file, ROOT / evidence_file if evidence_file else None)
+inputs = inputs_step(files, load_run(run_name), reports, truth,
                     read_split(ROOT / split_file) if split_file else None)
 truth, truth_dev = read_truth(files.truth), read_truth(files.truth_dev)
 print(f"{len(reports)} reports, {len(truth) + len(truth_dev)} with ground truth, {inputs.prompt_text.notna().sum()} "

@@ -34,7 +34,7 @@ import pandas as pd
 
 from analysis.config import ROOT, RunFiles, run_dir
 from analysis.data.io import read_truth
-from analysis.data.vocabulary import Status, site_score_column
+from analysis.data.vocabulary import ENSEMBLE, Status, site_score_column
 from analysis.labeling.labels import gated_reports
 from analysis.labeling.session import Session
 from analysis.labeling.stage2 import stage2_step
@@ -83,6 +83,26 @@ split_sites = sites[sites[session.tags].nunique(axis=1) > 1]
 split_sites.join(truth_sites.map(", ".join).rename("truth")).head(10)
 
 # %% [markdown]
+# ## The evidence: which sentences report the bleeding
+#
+# Each model also chose the sentence of the impression that reports the
+# bleeding (`evidence`: its offsets in the impression, its text and its
+# probability), and the sites that sentence names are read from its words
+# (`evidence_locations`, by the rules' site vocabulary: marked † in Table 1B).
+# For the first gated reports: each model's sentence and sites beside the
+# truth's sites.
+
+# %%
+if session.evidence_task:
+    chosen = labels[labels.gated & labels.model.isin([*session.tags, ENSEMBLE])].assign(
+        sentence=lambda rows: rows.evidence.map(lambda spans: " | ".join(f"{span['text']} (p {span['p']:.2f})" for span in spans) or "none"),
+        sites=lambda rows: rows.evidence_locations.map(", ".join))
+    first = list(dict.fromkeys(chosen.report_id))[:4]
+    with pd.option_context("display.max_colwidth", None):
+        display(chosen[chosen.report_id.isin(first)].set_index(["report_id", "model"])[["sentence", "sites"]]
+                .join(truth_sites.map(", ".join).rename("truth"), on="report_id"))
+
+# %% [markdown]
 # ## Table 1B
 #
 # F1 per site on the scored test reports, in two designs: *stage 2 alone*
@@ -97,3 +117,12 @@ evaluation = table1b_step(files, session.run, ROOT / figures_dir)
 table = evaluation.table1b
 print(table.attrs["gate_counts"])
 table.pivot_table(index=["design", "location"], columns="model", values="f1", sort=False).round(3)
+
+# %% [markdown]
+# How well the chosen sentences point at the true evidence statements, where
+# the truth lists them (the demo corpus does: `figures/evidence.md`).
+
+# %%
+for part, scores in evaluation.evidence.items():
+    print(part)
+    display(scores.round(3))

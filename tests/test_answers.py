@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from analysis.llm.asking import p_yes, parse_answer
+from analysis.llm.answers import first_token_probabilities, parse_answer
 from analysis.specs import load_task
 
 # The structured path: the model writes the JSON answer (the first-token path is tested at the end).
@@ -62,12 +62,12 @@ def test_p_yes_renormalises_over_the_allowed_answers_at_the_answer_token():
         entry("No", math.log(0.6), [("No", math.log(0.6)), ("Yes", math.log(0.3)), ("Und", math.log(0.05)), ("Maybe", math.log(0.05))]),
         entry('"}', -0.01, [('"}', -0.01)]),
     ]
-    assert p_yes(logprobs, TASK.answers) == pytest.approx(0.3 / 0.95)
+    assert first_token_probabilities(logprobs, TASK.answers) == pytest.approx({"Yes": 0.3 / 0.95, "No": 0.6 / 0.95, "Undefined": 0.05 / 0.95})
 
 
-def test_p_yes_is_missing_without_logprobs():
-    assert p_yes(None, TASK.answers) is None
-    assert p_yes([entry("Hello", -0.1, [("Hello", -0.1)])], TASK.answers) is None
+def test_answer_probabilities_are_missing_without_logprobs():
+    assert first_token_probabilities(None, TASK.answers) is None
+    assert first_token_probabilities([entry("Hello", -0.1, [("Hello", -0.1)])], TASK.answers) is None
 
 
 def test_first_token_decision_without_logprobs_says_to_use_structured():

@@ -24,11 +24,12 @@ from analysis.corpus.templates import TEMPLATES
 from analysis.corpus.truth import HARD_CASES, label_of
 from analysis.data.io import parse_list
 from analysis.data.vocabulary import LABELS, LOCATIONS
+from analysis.labeling.impression import extract_impression
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_DIR = ROOT / "data" / "demo"
 CORPUS_PACKAGE = ROOT / "analysis" / "corpus"
-CORPUS_FILES = ("reports.csv", "ground_truth.csv", "case_features.csv", "README.md")
+CORPUS_FILES = ("reports.csv", "ground_truth.csv", "case_features.csv", "evidence.csv", "README.md")
 N_CORE, N_EXTENSION = corpus.DEFAULT_N_REPORTS, corpus.DEFAULT_N_EXTENSION
 # The three CSV files as first published, before the extension: (bytes, SHA-256). The extension only
 # appends rows, so each committed file must still begin with exactly these bytes.
@@ -400,3 +401,17 @@ def test_card_says_what_the_corpus_is_and_how_to_rebuild_it(card):
     assert f"`python -m analysis.corpus --out data/demo --n 300 --extension 90 --seed {corpus.DEFAULT_SEED}`" in card
     assert "## The extension (DEMO-0301 to DEMO-0390)" in card
     assert "Categories only the extension has: " + ", ".join(name for name in HARD_CASES if name in EXTENSION_CATEGORIES) + "." in card
+
+
+def test_every_yes_report_has_its_evidence_verbatim_in_its_impression_and_no_other_report_has_any():
+    """evidence.csv: the statements whose claims make a report Yes, as typed; the addendum's where it decides."""
+    evidence = read_csv(DEMO_DIR / "evidence.csv")
+    reports = {row["report_id"]: row["report_text"] for row in read_csv(DEMO_DIR / "reports.csv")}
+    labels = {row["report_id"]: row["extravasation"] for row in read_csv(DEMO_DIR / "ground_truth.csv")}
+    by_report: dict[str, list[str]] = {}
+    for row in evidence:
+        by_report.setdefault(row["report_id"], []).append(row["evidence"])
+    assert set(by_report) == {report_id for report_id, label in labels.items() if label == "Yes"}
+    for report_id, statements in by_report.items():
+        impression = extract_impression(reports[report_id]).text
+        assert all(statement and statement in impression for statement in statements), report_id

@@ -8,13 +8,14 @@ import json
 import warnings
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analysis.data.io import DataWarning, read_reports, write_table
 from analysis.labeling.impression import extract_impression
 from analysis.labeling.screening import _SENTENCE, remove_instructions
-from analysis.llm.asking import p_yes, parse_answer
+from analysis.llm.answers import first_token_probabilities, parse_answer
 from analysis.specs import load_task
 
 STAGE1, STAGE2 = load_task("extravasation_zeroshot"), load_task("extravasation_location")
@@ -76,9 +77,10 @@ def test_any_reply_parses_to_an_allowed_answer_or_to_none_with_a_reason(content,
         "token": st.sampled_from(["Yes", "No", "Und", "Y", "N", "x"]), "logprob": st.floats(min_value=-50, max_value=0)}),
         max_size=5),
 }), max_size=6))
-def test_p_yes_is_a_probability_or_missing(logprobs):
-    score = p_yes(logprobs, STAGE1.answers)
-    assert score is None or 0 <= score <= 1
+def test_answer_probabilities_are_probabilities_or_missing(logprobs):
+    probabilities = first_token_probabilities(logprobs, STAGE1.answers)
+    assert probabilities is None or (all(0 <= p <= 1 for p in probabilities.values())
+                                     and sum(probabilities.values()) == pytest.approx(1))
 
 
 @FUZZ

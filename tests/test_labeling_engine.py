@@ -115,10 +115,14 @@ def test_stage_two_asks_every_model_about_the_gate_models_yes_reports(use_server
     assert (asked.locations.str.len() > 0).mean() > 0.5  # most models name a site for most gated reports
     written = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert [m["tag"] for m in written["models"]] == load_run("embedded").tags
-    locator = load_run("embedded").localization.task
+    localization = load_run("embedded").localization
+    locator = localization.task
     assert written["models"][0]["digest"] and written["tasks"][1]["name"] == locator
     assert {t["task"] for t in written["timing"]} == {
-        "extravasation_zeroshot", locator, f"rules extravasation v{written['baseline']['version']}"}
+        "extravasation_zeroshot", locator, localization.evidence, localization.site_probes,
+        f"rules extravasation v{written['baseline']['version']}"}
+    # The per-site cuts applied are recorded as the file held them.
+    assert written["stage2"]["site_cuts"]["task"] == localization.site_probes
     assert written["counts"]["ensemble"] and written["server"]["version"].startswith("extravasation-llm embedded")
 
 

@@ -81,9 +81,13 @@ def test_the_notebooks_run_in_order_and_each_writes_its_files(run_notebook, tmp_
     manifest = Manifest.read(processed / "manifest.json")
     assert manifest.reports.split == {"test": evaluated, "dev": len(DEVELOPMENT)}
     assert manifest.reports.evaluated_on == "test"
+    localization = manifest.run["localization"]
     assert {t.task for t in manifest.timing} == {
-        "extravasation_zeroshot", manifest.run["localization"]["task"], f"rules extravasation v{manifest.baseline['version']}"}
+        "extravasation_zeroshot", localization["task"], localization["evidence"], localization["site_probes"],
+        f"rules extravasation v{manifest.baseline['version']}"}
     table1b = pd.read_csv(figures / "table1b.csv")
+    assert set(table1b.sites) == {"asked", "at per-site cuts", "from the evidence"}
+    assert (figures / "stage2_designs.md").exists()
     assert set(table1b.location) >= {"bowel", "spleen", "liver", "kidney"}
     assert set(table1b.design) == {"stage 2 alone", "end to end", "rules, ungated"}
     assert "rules" in set(table1b.model) and "rules" in set(pd.read_csv(figures / "mcnemar.csv").model_b)

@@ -11,7 +11,7 @@ import ollama
 import pytest
 
 from analysis.data.vocabulary import Status
-from analysis.llm.answers import p_yes, parse_answer
+from analysis.llm.answers import first_token_probabilities, parse_answer
 from analysis.llm.asking import Asker, build_request
 from analysis.llm.cache import ResponseCache
 from analysis.llm.client import describe_models
@@ -74,7 +74,7 @@ def test_p_yes_is_read_from_logprobs_with_their_bytes():
     response = body("chat_logprobs.json")
     assert parse_answer(response, STAGE1) == ("Yes", "")
     yes, no, undefined = (math.exp(logprob) for logprob in (-0.0513, -3.1204, -5.2371))  # "yes" begins no answer
-    assert p_yes(response["logprobs"], STAGE1.answers) == pytest.approx(yes / (yes + no + undefined))
+    assert first_token_probabilities(response["logprobs"], STAGE1.answers)["Yes"] == pytest.approx(yes / (yes + no + undefined))
 
 
 @pytest.mark.parametrize("name, status", [("chat_no_logprobs.json", Status.NO_LOGPROBS),

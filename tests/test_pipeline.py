@@ -7,7 +7,8 @@ import sys
 import pandas as pd
 import pytest
 
-from analysis.data.vocabulary import COMBINATION
+from analysis.data.vocabulary import COMBINATION, LOCATIONS, Status
+from analysis.labeling.impression import extract_impression
 from analysis.labeling.labels import COLUMNS, read_labels
 from analysis.llm.client import connect, describe_models, free_loopback_port
 from analysis.llm.backend import ModelMissing, ServerUnavailable
@@ -39,6 +40,13 @@ def test_every_report_appears_once_per_model_and_reruns_come_from_the_cache(use_
     answered = labels[labels.report_id.isin(["r1", "r2", "r5"]) & labels.model.isin(MODELS)]
     assert answered.p_yes.between(0, 1).all()
     assert "3 from the cache" not in capsys.readouterr().out
+    # Stage 2's evidence: every model asked about a gated report chose sentences of its own impression.
+    gated = labels[labels.gated & labels.model.isin(MODELS)]
+    assert len(gated) and (gated.evidence_status == Status.ANSWERED).all()
+    for report_id, spans in zip(gated.report_id, gated.evidence):
+        impression = extract_impression(REPORTS.set_index("report_id").report_text[report_id]).text
+        assert all(impression[span["start"]:span["end"]] == span["text"] and 0 <= span["p"] <= 1 for span in spans)
+    assert all(set(sites) <= set(LOCATIONS) for sites in gated.evidence_locations)
 
     again, _ = run_labels(REPORTS, tmp_path / "again", cache_path=cache)
     assert "qwen2.5-coder:1.5b / extravasation_zeroshot: 3 reports, 3 from the cache" in capsys.readouterr().out

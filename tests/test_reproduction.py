@@ -10,6 +10,9 @@ import pandas as pd
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
+from analysis.config import DEMO_DIR
+from analysis.data.io import read_reports
+from analysis.data.sentences import sentences
 from analysis.evaluation.reference import compare, moved_values
 from analysis.labeling.fingerprint import (
     differences,
@@ -19,6 +22,7 @@ from analysis.labeling.fingerprint import (
     parse_system_info,
     system_info,
 )
+from analysis.labeling.impression import extract_impression
 from analysis.reporting.reproduction import (
     committed_table,
     read_reference,
@@ -175,8 +179,8 @@ def test_without_llama_cpp_the_record_says_so_and_promises_nothing(monkeypatch):
 
 def test_the_reference_keeps_p_yes_to_6_decimals_and_the_machine_beside_it(tmp_path):
     paths = write_reference(THIS_RUN, tmp_path / "reference_labels.csv", numerics())
-    assert [path.name for path in paths] == ["reference_labels.csv", "reference_labels.json"]
-    assert json.loads(paths[1].read_text())["numerics"] == numerics()
+    assert [path.name for path in paths] == ["reference_labels.csv", "reference_evidence.csv", "reference_labels.json"]
+    assert json.loads(paths[2].read_text())["numerics"] == numerics()
     assert list(pd.read_csv(paths[0], nrows=0).columns) == ["report_id", "model", "extravasation", "p_yes"]
     reference = read_reference(paths[0])
     assert reference.p_yes.iloc[1] == 0.2 and reference.attrs["numerics"] == numerics()
@@ -186,3 +190,20 @@ def test_the_reference_keeps_p_yes_to_6_decimals_and_the_machine_beside_it(tmp_p
 def test_no_committed_table_outside_a_git_checkout(tmp_path):
     (tmp_path / "table1a.csv").write_text(TABLE1A.to_csv(index=False))
     assert committed_table(tmp_path / "table1a.csv") is None
+
+
+def test_every_evidence_sentence_of_the_committed_demo_run_is_a_sentence_of_its_impression():
+    """Over the whole committed demo run (reference_evidence.csv, written from its labels): each span is, to the
+    character, one of the project's sentences of the impression the model was shown."""
+    spans = pd.read_csv(DEMO_DIR / "reference_evidence.csv", dtype={"text": str})
+    reference = read_reference(DEMO_DIR / "reference_labels.csv")
+    reports = read_reports(DEMO_DIR / "reports.csv").set_index("report_id").report_text
+    assert len(spans) > 300 and spans.model.nunique() >= 4  # three models and the ensemble, at least
+    for report_id, group in spans.groupby("report_id"):
+        impression = extract_impression(reports[report_id]).text
+        own = {(sentence.start, sentence.end) for sentence in sentences(impression)}
+        for start, end, text in zip(group.start, group.end, group.text):
+            assert impression[start:end] == text and (start, end) in own, (report_id, text)
+    # Only reports the gate model called Yes have evidence.
+    gate = reference[(reference.model == "qwen2.5-coder:1.5b") & (reference.extravasation == "Yes")].report_id
+    assert set(spans.report_id) <= set(gate)

@@ -52,7 +52,7 @@ def test_a_report_takes_the_sites_that_reach_the_cut_and_keeps_every_key():
     answers = {("r", site): Answer("Yes" if site == "kidney" else "No", p_yes=score, key=f"k-{site}", cached=True)
                for site, score in scores.items()}
     answers["r", "other"] = Answer(None, Status.INVALID, ["not an answer"], p_yes=0.7, key="k-other")
-    combined = sites_from_probes(answers, PROBES.probes, cut=0.5)["r"]
+    combined = sites_from_probes(answers, PROBES.probes, dict.fromkeys(PROBES.probes, 0.5))["r"]
     # liver at the cut counts; kidney has no probability, so its written answer decides; other has a score.
     assert combined.value == ["liver", "spleen", "kidney", "other"]
     assert combined.status == Status.INVALID and combined.reasons == ["other: not an answer"]
@@ -60,7 +60,9 @@ def test_a_report_takes_the_sites_that_reach_the_cut_and_keeps_every_key():
     assert math.isnan(combined.site_scores[PROBES.probes.index("kidney")])
     assert combined.site_scores[PROBES.probes.index("spleen")] == 0.93
     assert not combined.cached  # one site was asked anew
-    assert sites_from_probes(answers, PROBES.probes, cut=0.95)["r"].value == ["kidney"]
+    assert sites_from_probes(answers, PROBES.probes, dict.fromkeys(PROBES.probes, 0.95))["r"].value == ["kidney"]
+    # A cut of its own for each site.
+    assert sites_from_probes(answers, PROBES.probes, {**dict.fromkeys(PROBES.probes, 0.95), "bowel": 0.1})["r"].value == ["bowel", "kidney"]
 
 
 def test_every_model_gives_a_probability_per_site_and_the_ensemble_their_mean(use_server, tmp_path, capsys):

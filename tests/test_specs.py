@@ -4,7 +4,7 @@ import pytest
 import yaml
 
 from analysis.config import RUNS_DIR
-from analysis.specs import RUN_BASE, SpecError, load_run, load_task
+from analysis.specs import RUN_BASE, SpecError, load_run, load_site_cuts, load_task
 
 RUNS = sorted(path.stem for path in RUNS_DIR.glob("*.yaml") if path.name != RUN_BASE)
 # What a run file may set for itself: its models and where they run. Everything else comes from the base.
@@ -14,8 +14,20 @@ OWN = {"name", "description", "backend", "hosts", "workers", "models", "localiza
 @pytest.mark.parametrize("name", RUNS)
 def test_shipped_runs_load_with_their_tasks(name):
     run = load_run(name)
-    for task in (run.task, run.localization.task):
+    localization = run.localization
+    for task in (run.task, localization.task, localization.evidence, localization.site_probes):
         load_task(task)
+    if localization.site_cuts:  # chosen for the task it cuts, and for every label set that votes
+        cuts = load_site_cuts(localization.site_cuts)
+        assert (cuts.task, cuts.task_version) == (localization.site_probes, load_task(localization.site_probes).version)
+        assert set(cuts.cuts) == {*run.tags, "ensemble"}
+
+
+def test_site_cuts_need_the_per_site_questions(tmp_path):
+    (tmp_path / "mine.yaml").write_text("name: mine\ndescription: x\ntask: extravasation_zeroshot\nmodels: [{tag: m}]\n"
+                                        "options: {num_ctx: 4096}\nlocalization: {task: extravasation_location, gate: m, site_cuts: embedded}\n")
+    with pytest.raises(SpecError, match="site_cuts cut the probabilities of site_probes"):
+        load_run("mine", tmp_path)
 
 
 def test_every_shipped_run_asks_the_same_questions_and_scores_the_same_rows():
@@ -25,7 +37,8 @@ def test_every_shipped_run_asks_the_same_questions_and_scores_the_same_rows():
     runs = [load_run(name) for name in RUNS]
     assert all(run.model_dump(exclude=OWN) == runs[0].model_dump(exclude=OWN) for run in runs)
     assert runs[0].combination == "context_veto"
-    assert {(run.localization.task, run.localization.cut) for run in runs} == {("extravasation_location", 0.5)}
+    assert {(run.localization.task, run.localization.cut, run.localization.evidence, run.localization.site_probes)
+            for run in runs} == {("extravasation_location", 0.5, "evidence_sentence", "location_probes")}
     for path in RUNS_DIR.glob("*.yaml"):
         if path.name != RUN_BASE:
             assert set(yaml.safe_load(path.read_text())) <= OWN, path.name

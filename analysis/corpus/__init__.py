@@ -8,7 +8,7 @@ the institutional layout in `templates`; the records in `model`; the
 extravasations that are not blood in `non_blood`), derives the
 ground truth from what each impression statement claims (`truth`; the text is
 never parsed back), and writes reports.csv, ground_truth.csv,
-case_features.csv and the corpus card (`card`). The same seed always gives
+case_features.csv, evidence.csv and the corpus card (`card`). The same seed always gives
 byte-identical files. It is standard library only, so the corpus can be
 rebuilt without the pipeline's dependencies: of the project it imports only
 `analysis.config` (the default output directory, in `__main__`) and
@@ -34,7 +34,7 @@ from analysis.corpus.card import corpus_card
 from analysis.corpus.model import Case, Draft, Style
 from analysis.corpus.scenarios import EXTENSION_QUOTAS, maybe_add_routine_addendum, scenario_plan
 from analysis.corpus.templates import choose_template, render
-from analysis.corpus.truth import hard_cases_of, label_of
+from analysis.corpus.truth import evidence_of, hard_cases_of, label_of
 from analysis.data.vocabulary import HAND_WRITTEN_SEPARATOR
 
 DEFAULT_N_REPORTS = 300
@@ -76,6 +76,7 @@ def generate(n_reports: int = DEFAULT_N_REPORTS, seed: int = DEFAULT_SEED, n_ext
                 report_text=text,
                 extravasation=label,
                 locations=locations,
+                evidence=evidence_of(draft, template.all_caps),
                 template=template.name,
                 hard_cases=hard_cases_of(draft, label, locations),
                 seed=seed,
@@ -93,7 +94,8 @@ def write_csv(path: Path, header: tuple[str, ...], rows) -> None:
 
 
 def write(cases: list[Case], out_dir: Path) -> None:
-    """Write reports.csv, ground_truth.csv, case_features.csv and the corpus card README.md."""
+    """Write reports.csv, ground_truth.csv, case_features.csv, evidence.csv (one row per statement that makes a
+    report Yes) and the corpus card README.md."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_csv(out_dir / "reports.csv", ("report_id", "report_text"), ((case.report_id, case.report_text) for case in cases))
@@ -106,6 +108,11 @@ def write(cases: list[Case], out_dir: Path) -> None:
         out_dir / "case_features.csv",
         ("report_id", "template", "hard_cases"),
         ((case.report_id, case.template, HAND_WRITTEN_SEPARATOR.join(case.hard_cases)) for case in cases),
+    )
+    write_csv(
+        out_dir / "evidence.csv",
+        ("report_id", "evidence"),
+        ((case.report_id, text) for case in cases for text in case.evidence),
     )
     with (out_dir / "README.md").open("w", encoding="utf-8", newline="\n") as handle:
         handle.write(corpus_card(cases))

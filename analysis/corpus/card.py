@@ -91,6 +91,9 @@ def corpus_card(cases: list[Case]) -> str:
         "| `reports.csv` | report_id, report_text | the whole report, multi-line |",
         "| `ground_truth.csv` | report_id, extravasation, locations | `Yes`/`No`/`Undefined`; locations `;`-separated, only for `Yes` |",
         "| `case_features.csv` | report_id, template, hard_cases | institutional template; hard-case categories, `;`-separated |",
+        "| `evidence.csv` | report_id, evidence | one row per impression statement (or deciding addendum) whose claim makes a "
+        "report `Yes`, its text as the report prints it: the true evidence that stage 2's evidence spans are scored "
+        "against |",
         "| `split.csv` | report_id, split | `dev` or `test`; not written by this generator: the core's drawn by `python -m analysis split`, "
         "then extended to new reports by `python -m analysis split --extend data/demo/split.csv` |",
         "",

@@ -61,6 +61,7 @@ class Case:
     report_text: str
     extravasation: str
     locations: tuple[str, ...]
+    evidence: tuple[str, ...]  # the texts of the deciding statements that report active bleeding, as typed
     template: str
     hard_cases: tuple[str, ...]
     seed: int  # the corpus seed, so the card can say how to regenerate it

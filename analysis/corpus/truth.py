@@ -65,6 +65,18 @@ def deciding_claims(draft) -> tuple[Claim, ...]:
     return tuple(claim for statement in draft.impression for claim in statement.claims)
 
 
+def evidence_of(draft, all_caps: bool) -> tuple[str, ...]:
+    """The words that make a report Yes: each deciding statement (or deciding addendum) with an active claim,
+    as the report prints it."""
+    if draft.impression_state != COMPLETE:
+        return ()
+    if draft.addendum is not None and draft.addendum.changes_conclusion:
+        texts = [draft.addendum.text] if any(claim.kind == ACTIVE for claim in draft.addendum.claims) else []
+    else:
+        texts = [statement.text for statement in draft.impression if any(claim.kind == ACTIVE for claim in statement.claims)]
+    return tuple(text.upper() if all_caps else text for text in texts)
+
+
 def label_of(draft) -> tuple[str, tuple[str, ...]]:
     """Stage 1 label and stage 2 locations, by the labeling guideline's rules."""
     if draft.impression_state != COMPLETE:

@@ -156,10 +156,17 @@ def read_reports(path: Path, id_column: str = "report_id", text_column: str = "r
     return frame.drop_duplicates("report_id").reset_index(drop=True)
 
 
-def read_truth(path: Path) -> pd.DataFrame:
-    """``report_id, extravasation, locations`` as the labeling guideline defines them; ``locations`` as lists."""
+def read_truth(path: Path, evidence: Path | None = None) -> pd.DataFrame:
+    """``report_id, extravasation, locations`` as the labeling guideline defines them; ``locations`` as lists.
+
+    With ``evidence`` (``report_id, evidence``: one row per statement that makes a report Yes, as the demo
+    corpus's evidence.csv), or where the file has the column already (as the truth a run writes), ``evidence``
+    too: each report's true evidence statements, a list (the file may list reports the truth does not have, as
+    the whole corpus's file does for a part of it).
+    """
+    read = _read_input(path)
     frame = _require(
-        _read_input(path), path, {c: c for c in ("report_id", "extravasation", "locations")},
+        read, path, {c: c for c in ("report_id", "extravasation", "locations", *(["evidence"] if "evidence" in read else []))},
         "Ground truth uses the guideline's column names.",
     )
     invalid = frame[~frame.extravasation.isin(LABELS)]
@@ -171,6 +178,13 @@ def read_truth(path: Path) -> pd.DataFrame:
     unknown = {site for sites in frame.locations for site in sites} - set(LOCATIONS)
     if unknown:
         raise DataError(f"{path}: unknown location(s) {sorted(unknown)}; allowed: {list(LOCATIONS)}")
+    if "evidence" in frame:
+        frame["evidence"] = frame.evidence.map(parse_list)
+    if evidence is not None:
+        statements = _require(_read_input(evidence), evidence, {"report_id": "report_id", "evidence": "evidence"},
+                              "An evidence file has columns report_id, evidence (see data/demo/README.md).")
+        listed = statements.groupby("report_id").evidence.agg(list)
+        frame["evidence"] = [listed.get(report_id, []) for report_id in frame.report_id]
     return frame
 
 

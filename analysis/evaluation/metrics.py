@@ -26,7 +26,10 @@ calls (``RULES_UNGATED``) is shown apart. Where the sites were asked one at a
 time, each site's probability (``p_<site>``) also gives its ROC AUC over the
 design's reports (0 where the gate did not say Yes), and the ensemble
 appears twice: its majority of the models' sites, and the sites whose mean
-probability reaches the cut (``ENSEMBLE_MEAN``). Every table records its
+probability reaches the cut (``ENSEMBLE_MEAN``). Where stage 2 found
+evidence sentences, each label set appears once more with the sites those
+sentences name (``sites`` = ``SITES_FROM_EVIDENCE``; by the rules' site
+vocabulary, so noted as the rules are: ``evidence_label_set``). Every table records its
 settings and rule in ``table.attrs`` for the writers of
 ``analysis.reporting.tables``.
 """
@@ -54,6 +57,10 @@ RESAMPLED = ("f1", "auc")  # BCa bootstrap
 STAGE2_ALONE, END_TO_END = "stage 2 alone", "end to end"
 DESIGNS = (STAGE2_ALONE, END_TO_END)
 RULES_UNGATED = "rules, ungated"  # the baseline's sites on its own Yes calls, beside the gated designs
+# How a Table 1B row's sites came about: the models' own answers, the sites at cuts of their per-site
+# probabilities chosen on a development split, or the words of their evidence sentences.
+SITES_ASKED, SITES_AT_CUTS, SITES_FROM_EVIDENCE = "asked", "at per-site cuts", "from the evidence"
+MIN_SUPPORT = 5  # true reports a site needs before its F1 counts as the lowest of a label set
 ENSEMBLE_MEAN = "ensemble · mean p"  # the sites whose mean probability over the models reaches the cut
 
 
@@ -166,7 +173,7 @@ def site_scores(answers: pd.DataFrame) -> np.ndarray | None:
 
 
 def table1b(labels: pd.DataFrame, truth: pd.DataFrame, gate: str, cut: float,
-            bootstrap: Bootstrap = DEFAULT_BOOTSTRAP) -> pd.DataFrame:
+            bootstrap: Bootstrap = DEFAULT_BOOTSTRAP, site_cuts: bool = False) -> pd.DataFrame:
     """One row per design, site and label set: F1 with its interval, precision, recall, support and predicted
     counts, and the ROC AUC of the site's probability where there is one, over the reports of the design (see
     the module's docstring); ``cut`` names the sites of the ensemble's mean probability. The baseline's own
@@ -177,18 +184,14 @@ def table1b(labels: pd.DataFrame, truth: pd.DataFrame, gate: str, cut: float,
     truly_yes = is_positive(scored.extravasation)
     actual = location_matrix(scored.locations)
     designs = {STAGE2_ALONE: gated & truly_yes, END_TO_END: np.ones(len(scored), dtype=bool)}
-    label_sets = {model: (location_matrix(answers.locations), site_scores(answers)) for model, answers in by_model.items()}
-    ensemble = next(iter(labels.model[labels.role == Role.ENSEMBLE].unique()), None)
-    if ensemble and label_sets[ensemble][1] is not None:
-        mean = label_sets[ensemble][1]
-        label_sets[ENSEMBLE_MEAN] = (np.nan_to_num(mean, nan=0.0) >= cut, mean)
+    label_sets = site_label_sets(labels, by_model, cut, site_cuts)
     rows = []
     for design, reports in designs.items():
-        for model, (named, scores) in label_sets.items():
+        for (model, sites), (named, scores) in label_sets.items():
             # A site counts only where the gate said Yes; a report it did not send to stage 2 scores 0.
             gated_scores = None if scores is None else np.where(gated[:, None], np.nan_to_num(scores, nan=0.0), 0.0)
             rows += _site_rows(design, model, (named & gated[:, None])[reports], actual[reports], bootstrap,
-                               None if gated_scores is None else gated_scores[reports])
+                               None if gated_scores is None else gated_scores[reports], sites)
     for rules in labels.model[labels.role == Role.RULES].unique():
         own = location_matrix(by_model[rules].locations) & is_positive(by_model[rules].extravasation)[:, None]
         rows += _site_rows(RULES_UNGATED, rules, own, actual, bootstrap)
@@ -198,8 +201,72 @@ def table1b(labels: pd.DataFrame, truth: pd.DataFrame, gate: str, cut: float,
     return table
 
 
+def site_label_sets(labels: pd.DataFrame, by_model: dict[str, pd.DataFrame], cut: float,
+                    site_cuts: bool = False) -> dict[tuple[str, str], tuple[np.ndarray, np.ndarray | None]]:
+    """Every label set's sites as Table 1B scores them, keyed by (name, how the sites came about): reports ×
+    ``LOCATIONS`` booleans in the order of ``by_model``'s reports, and the site probabilities where there are.
+    With ``site_cuts`` (the run applied per-site cuts), the models' and the ensemble's sites at those cuts too."""
+    label_sets = {(model, SITES_ASKED): (location_matrix(answers.locations), site_scores(answers))
+                  for model, answers in by_model.items()}
+    ensemble = next(iter(labels.model[labels.role == Role.ENSEMBLE].unique()), None)
+    if ensemble and label_sets[ensemble, SITES_ASKED][1] is not None and not site_cuts:  # else: its cut rows
+        mean = label_sets[ensemble, SITES_ASKED][1]
+        label_sets[ENSEMBLE_MEAN, SITES_ASKED] = (np.nan_to_num(mean, nan=0.0) >= cut, mean)
+    with_evidence = labels.model[labels.role.isin([Role.MODEL, Role.ENSEMBLE])
+                                 & (labels.evidence_status != Status.NOT_ASKED)].unique()
+    label_sets |= {(evidence_label_set(model), SITES_FROM_EVIDENCE): (location_matrix(by_model[model].evidence_locations), None)
+                   for model in with_evidence}
+    if site_cuts:
+        cut_sets = labels.model[labels.role.isin([Role.MODEL, Role.ENSEMBLE])].unique()
+        # Their probabilities' AUC stands in the label set's own row already.
+        label_sets |= {(cuts_label_set(model), SITES_AT_CUTS): (location_matrix(by_model[model].cut_locations), None)
+                       for model in cut_sets}
+    return label_sets
+
+
+def cuts_label_set(model: str) -> str:
+    """The name in Table 1B of ``model``'s sites at the per-site cuts chosen on the development split."""
+    return f"{model} · per-site cuts"
+
+
+def site_f1s(named: np.ndarray, actual: np.ndarray) -> np.ndarray:
+    """Each site's F1 (``2tp / (2tp + fp + fn)``; NaN where a site is neither true nor named)."""
+    tp, fp, fn = ((named & actual).sum(0), (named & ~actual).sum(0), (~named & actual).sum(0))
+    denominator = 2 * tp + fp + fn
+    return np.where(denominator > 0, 2 * tp / np.maximum(denominator, 1), np.nan)
+
+
+def stage2_designs(labels: pd.DataFrame, parts: dict[str, pd.DataFrame], cut: float, site_cuts: bool = False,
+                   min_support: int = MIN_SUPPORT) -> pd.DataFrame:
+    """For every label set of the models, the ensemble and their evidence (the rules and the combination aside),
+    stage 2 alone in each part of the split (``parts``: its truth by name): the macro-F1 over the sites with a
+    true report, and the lowest F1 of a site with at least ``min_support`` true reports. ``sites``: how the
+    label set's sites came about (``SITES_ASKED``: the models' own answers; ``SITES_FROM_EVIDENCE``: †)."""
+    roles = labels.drop_duplicates("model").set_index("model").role
+    rows: dict[tuple[str, str], dict] = {}
+    for part, truth in parts.items():
+        scored = scored_truth(truth)
+        reports = gated_scored(labels, scored) & is_positive(scored.extravasation)
+        actual = location_matrix(scored.locations)[reports]
+        support = actual.sum(0)
+        for (name, sites), (named, _) in site_label_sets(labels, paired_labels(labels, scored), cut, site_cuts).items():
+            if roles.get(name) in (Role.RULES, Role.COMBINATION):
+                continue
+            f1 = site_f1s(named[reports], actual)
+            shown = rows.setdefault((name, sites), {"model": name, "sites": sites})
+            shown |= {f"{part}_reports": int(reports.sum()),
+                      f"{part}_macro_f1": float(np.nanmean(f1[support > 0])) if (support > 0).any() else np.nan,
+                      f"{part}_lowest_f1": float(np.nanmin(f1[support >= min_support])) if (support >= min_support).any() else np.nan}
+    return pd.DataFrame(rows.values())
+
+
+def evidence_label_set(model: str) -> str:
+    """The name in Table 1B of the sites read from ``model``'s evidence sentences."""
+    return f"{model} · evidence"
+
+
 def _site_rows(design: str, model: str, named: np.ndarray, actual: np.ndarray, bootstrap: Bootstrap,
-               scores: np.ndarray | None = None) -> list[dict]:
+               scores: np.ndarray | None = None, sites: str = SITES_ASKED) -> list[dict]:
     rows = []
     for column, location in enumerate(LOCATIONS):
         predicted, true = named[:, column], actual[:, column]
@@ -207,7 +274,7 @@ def _site_rows(design: str, model: str, named: np.ndarray, actual: np.ndarray, b
         auc = (np.nan, Interval.none()) if scores is None else bootstrap_interval(
             auc_statistic(scores[:, column], true), len(true), bootstrap)
         rows.append({
-            "design": design, "location": location, "model": model,
+            "design": design, "location": location, "model": model, "sites": sites,
             **_with_interval("f1", *f1_interval(predicted, true, bootstrap)), **_with_interval("auc", *auc),
             "precision": exact_proportion(c["tp"], c["tp"] + c["fp"], bootstrap.confidence)[0],
             "recall": exact_proportion(c["tp"], c["tp"] + c["fn"], bootstrap.confidence)[0],

@@ -94,8 +94,7 @@ def site_threshold_table(labels: pd.DataFrame, development: pd.DataFrame, test: 
     if scored_truth(development).empty:
         return pd.DataFrame()
     on_development = _stage2_alone(labels, development)
-    cuts = {model: {location: best_threshold(scores[:, column], actual[:, column]) for column, location in enumerate(LOCATIONS)}
-            for model, (actual, scores) in on_development.items()}
+    cuts = site_cuts(labels, development)
     rows = []
     for model, (actual, scores) in _stage2_alone(labels, test).items():
         for column, location in enumerate(LOCATIONS):
@@ -110,6 +109,14 @@ def site_threshold_table(labels: pd.DataFrame, development: pd.DataFrame, test: 
     n_development = len(next(iter(on_development.values()))[0]) if on_development else 0
     table.attrs |= {"bootstrap": bootstrap.model_dump(), "default_cut": default_cut, "n_development": n_development}
     return table
+
+
+def site_cuts(labels: pd.DataFrame, development: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """For each label set with site probabilities, each site's cut with the best F1 on the development reports
+    of stage 2 alone (the gate said Yes, the truth is Yes); NaN for a site without a true report there."""
+    return {model: {location: best_threshold(scores[:, column], actual[:, column])
+                    for column, location in enumerate(LOCATIONS)}
+            for model, (actual, scores) in _stage2_alone(labels, development).items()}
 
 
 def _stage2_alone(labels: pd.DataFrame, truth: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:

@@ -299,6 +299,17 @@ def label_impression(text: str, rules: Rules = RULES) -> RuleLabel:
     return RuleLabel(NO, evidence=Evidence.EXCLUDED if mentions else Evidence.NOT_MENTIONED)
 
 
+def sites_named(texts: list[str], rules: Rules = RULES) -> list[tuple[str, ...]]:
+    """For each of ``texts``, every site whose words (the rules' site vocabulary) occur in it, whatever is said
+    of them: the sites of a sentence already known to report the bleeding."""
+    named = []
+    for doc in build_pipeline(rules).pipe(texts):
+        found = {rules.site_of_category[modifier.category] for modifier in doc._.context_graph.modifiers
+                 if modifier.category in rules.site_of_category}
+        named.append(tuple(location for location in LOCATIONS if location in found))
+    return named
+
+
 def label_with_rules(inputs: pd.DataFrame, rules: Rules = RULES) -> pd.DataFrame:
     """One row per input row of the labels table (``analysis.labeling.labels``), labeled by the rules (model
     ``rules``), sites included.

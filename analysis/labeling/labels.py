@@ -13,6 +13,13 @@ Columns, in order (``COLUMNS``):
   about it (the same on every row of a report);
 - ``locations`` (the sites, a list), ``locations_status`` and
   ``locations_keys`` (the keys of the responses the sites were read from);
+- ``evidence`` (the sentences of the impression that report the bleeding, a
+  list of ``{start, end, text, p}``: ``analysis.labeling.evidence``),
+  ``evidence_status``, ``evidence_key`` and ``evidence_locations`` (the sites
+  those sentences name, by the rules' site vocabulary, so marked †);
+- ``cut_locations``: the sites whose probability (``p_<site>``, from the
+  run's ``site_probes``) reaches the cut chosen for the label set and site on
+  a development split (the run's ``site_cuts``);
 - ``p_<site>`` for each site, where the sites were asked one at a time (the
   ensemble's: the mean of its members'), NaN elsewhere.
 
@@ -33,9 +40,10 @@ from analysis.data.vocabulary import LABELS, POSITIVE, SITE_SCORE_COLUMNS, UNDEF
 
 COLUMNS = [
     "report_id", "model", "role", "extravasation", "status", "p_yes", "reasons", "response_key",
-    "gated", "locations", "locations_status", "locations_keys", *SITE_SCORE_COLUMNS,
+    "gated", "locations", "locations_status", "locations_keys",
+    "evidence", "evidence_status", "evidence_key", "evidence_locations", "cut_locations", *SITE_SCORE_COLUMNS,
 ]
-LISTS = ("reasons", "locations", "locations_keys")
+LISTS = ("reasons", "locations", "locations_keys", "evidence", "evidence_locations", "cut_locations")
 NUMBERS = ("p_yes", *SITE_SCORE_COLUMNS)
 FLAGS = ("gated",)
 REQUIRED = ("report_id", "model", "extravasation")
@@ -46,7 +54,9 @@ def label(report_id: str, model: str, role: Role, extravasation: str, status: St
     Empty reasons are dropped."""
     row = {"report_id": report_id, "model": model, "role": role, "extravasation": extravasation, "status": status,
            "p_yes": math.nan, "reasons": [], "response_key": "", "gated": False, "locations": [],
-           "locations_status": Status.NOT_ASKED, "locations_keys": [], **dict.fromkeys(SITE_SCORE_COLUMNS, math.nan),
+           "locations_status": Status.NOT_ASKED, "locations_keys": [], "evidence": [],
+           "evidence_status": Status.NOT_ASKED, "evidence_key": "", "evidence_locations": [], "cut_locations": [],
+           **dict.fromkeys(SITE_SCORE_COLUMNS, math.nan),
            **fields}
     row["reasons"] = [reason for reason in row["reasons"] if reason]
     if row["p_yes"] is None:
@@ -82,7 +92,8 @@ def read_labels(path: Path, gate: str | None = None) -> pd.DataFrame:
     if "gated" not in labels:
         labels["gated"] = labels.report_id.isin(said_yes(labels, gate)) if gate else False
     defaults = {"p_yes": math.nan, "response_key": "", "locations": None, "locations_status": Status.NOT_ASKED,
-                "locations_keys": None, **dict.fromkeys(SITE_SCORE_COLUMNS, math.nan)}
+                "locations_keys": None, "evidence": None, "evidence_status": Status.NOT_ASKED, "evidence_key": "",
+                "evidence_locations": None, "cut_locations": None, **dict.fromkeys(SITE_SCORE_COLUMNS, math.nan)}
     for name, value in defaults.items():
         if name not in labels:
             labels[name] = [[] for _ in range(len(labels))] if value is None else value

@@ -77,6 +77,7 @@ class Stage2(BaseModel):
     gate: str | None = None
     sent: int = 0  # reports the gate model called Yes
     skipped_because: str = ""
+    site_cuts: dict | None = None  # the per-site cuts applied (analysis.specs.SiteCuts), as the file held them
 
 
 class Manifest(BaseModel):

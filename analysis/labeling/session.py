@@ -23,7 +23,7 @@ from analysis.llm.backend import Backend
 from analysis.llm.cache import ResponseCache
 from analysis.llm.client import connect_all, describe_models
 from analysis.llm.preflight import Preflight, preflight
-from analysis.specs import Run, SpecError, Task, load_run, load_task, stage1_task_name
+from analysis.specs import Run, SpecError, Task, load_run, load_site_cuts, load_task, stage1_task_name
 
 
 class Session:
@@ -46,6 +46,15 @@ class Session:
         self.task = task or load_task(self.run.task)
         self.run = self.run.model_copy(update={"task": self.task.name})  # the manifest names the task asked
         self.locator = load_task(self.run.localization.task) if self.run.localization else None
+        evidence = self.run.localization and self.run.localization.evidence
+        self.evidence_task = load_task(evidence) if evidence else None
+        localization = self.run.localization
+        self.site_task = load_task(localization.site_probes) if localization and localization.site_probes else None
+        self.site_cuts = load_site_cuts(localization.site_cuts) if localization and localization.site_cuts else None
+        if self.site_cuts and (self.site_cuts.task, self.site_cuts.task_version) != (self.site_task.name, self.site_task.version):
+            raise SpecError(f"site cuts {localization.site_cuts} were chosen for {self.site_cuts.task} "
+                            f"v{self.site_cuts.task_version}, not for {self.site_task.name} v{self.site_task.version}: "
+                            "choose them again (python -m analysis site-cuts)")
         chosen = models or self.run.labelers
         unknown = [t for t in chosen if t not in self.run.labelers]
         if unknown:
@@ -73,7 +82,7 @@ class Session:
 
     @property
     def tasks(self) -> list[Task]:
-        return [t for t in (self.task, self.locator) if t]
+        return [t for t in (self.task, self.locator, self.evidence_task, self.site_task) if t]
 
     def manifest(self, inputs: pd.DataFrame, started: datetime) -> Manifest:
         return start_manifest(run=self.run, tasks=self.tasks, tags=self.tags, described=self.described,

@@ -14,6 +14,13 @@ the first answer token as stage 1 is: each site's probability goes to its
 ``p_<site>`` column, and a site is named where it reaches ``localization.cut``.
 The ensemble's ``p_<site>`` is then the mean of the models' probabilities.
 
+Beside the sites, where the run's localization names an ``evidence`` task,
+every model is asked which sentences of the impression report the bleeding
+(``analysis.labeling.evidence``): the ``evidence`` of its row, and the sites
+those sentences name, ``evidence_locations`` (†: read by the rules' site
+vocabulary). The ensemble's evidence is the sentences most models chose, its
+evidence sites the majority of the models'.
+
 ``stage2_step`` is the run's step: it reads ``stage1_ensemble.csv`` and
 writes ``labels.csv``, and adds stage 2 to the manifest.
 """
@@ -25,8 +32,9 @@ import numpy as np
 import pandas as pd
 
 from analysis.config import RunFiles
-from analysis.data.vocabulary import LOCATIONS, POSITIVE, Role, Status, site_score_column
-from analysis.labeling.ensemble import vote_sites
+from analysis.data.vocabulary import ENSEMBLE, LOCATIONS, POSITIVE, Role, Status, site_score_column
+from analysis.labeling.ensemble import vote_locations, vote_sites
+from analysis.labeling.evidence import evidence_of, voted_evidence
 from analysis.labeling.inputs import read_inputs
 from analysis.labeling.labels import read_labels, said_yes, write_labels
 from analysis.labeling.manifest import Manifest, Stage2, save_manifest
@@ -50,7 +58,8 @@ def stage2_step(session: Session, files: RunFiles) -> pd.DataFrame:
     write_labels(labels, files.labels)
     skipped = skipped_because(session)
     record = Stage2(ran=not skipped, gate=session.run.localization and session.run.localization.gate,
-                    sent=len(gated), skipped_because=skipped)
+                    sent=len(gated), skipped_because=skipped,
+                    site_cuts=session.site_cuts.model_dump() if session.site_cuts else None)
     manifest = Manifest.read(files.manifest)
     manifest.preflight |= {name: check.record() for name, check in session.checks.items()}
     save_manifest(manifest.recorded(summaries, labels, record), files, session.cache_path)
@@ -75,8 +84,9 @@ def label_stage2(session: Session, inputs: pd.DataFrame,
         raise SpecError(f"task {session.locator.name} probes sites that are not among {LOCATIONS}: {sorted(unknown)}")
     labels = labels.copy()
     labels["gated"] = labels.report_id.isin(gated)
+    cut = session.run.localization.cut if session.run.localization else None
     for tag, answers in located.items():
-        by_report = sites_from_probes(answers, probes, session.run.localization.cut) if probes else answers
+        by_report = sites_from_probes(answers, probes, dict.fromkeys(probes, cut)) if probes else answers
         for report_id, answer in by_report.items():
             row = labels.index[(labels.model == tag) & (labels.report_id == report_id)][0]
             labels.at[row, "locations"] = list(answer.value or [])
@@ -85,25 +95,86 @@ def label_stage2(session: Session, inputs: pd.DataFrame,
             labels.at[row, "reasons"] = [*labels.at[row, "reasons"], *(f"sites: {reason}" for reason in answer.reasons)]
             if probes:
                 labels.loc[row, [site_score_column(site) for site in probes]] = answer.site_scores
+    if gated and session.evidence_task:
+        summaries += add_evidence(session, labels, {i: texts[i] for i in gated})
+    if gated and session.site_task:
+        summaries += add_site_probabilities(session, labels, {i: texts[i] for i in gated})
     ensemble = labels.role == Role.ENSEMBLE
     if gated and ensemble.any():
         at = ensemble & labels.gated
         voted = vote_sites(labels, session.tags, gated)
         labels.loc[at, "locations"] = labels.loc[at, "report_id"].map(voted)
         labels.loc[at, "locations_status"] = Status.VOTED
-        if probes:
-            columns = [site_score_column(site) for site in probes]
+        if session.evidence_task:
+            members = labels[labels.model.isin(session.tags) & labels.gated].groupby("report_id", sort=False)
+            for row in labels.index[at]:
+                chosen = members.get_group(labels.at[row, "report_id"])
+                labels.at[row, "evidence"] = voted_evidence(chosen.evidence.tolist())
+                labels.at[row, "evidence_locations"] = vote_locations(chosen.evidence_locations.tolist())
+            labels.loc[at, "evidence_status"] = Status.VOTED
+        if scored_sites := probes or (session.site_task.probes if session.site_task else []):
+            columns = [site_score_column(site) for site in scored_sites]
             members = labels[labels.model.isin(session.tags) & labels.gated]
             # Averaged over the models that gave a probability; NaN where none did.
             mean = members.groupby("report_id")[columns].mean()
             labels.loc[at, columns] = mean.reindex(labels.loc[at, "report_id"]).to_numpy()
+        if session.site_cuts:
+            cuts = session.site_cuts.cuts_of(ENSEMBLE, cut)
+            for row in labels.index[at]:
+                labels.at[row, "cut_locations"] = [site for site in scored_sites
+                                                   if labels.at[row, site_score_column(site)] >= cuts[site]]
         combined = (labels.role == Role.COMBINATION) & (labels.extravasation == POSITIVE)
         if combined.any():  # the combination's sites are the ensemble's, on the reports it calls Yes
             voted_sites = labels[ensemble].set_index("report_id")
-            columns = ["locations", "locations_status", *[site_score_column(site) for site in probes]]
+            columns = ["locations", "locations_status", *[site_score_column(site) for site in scored_sites],
+                       *(["cut_locations"] if session.site_cuts else []),
+                       *(["evidence", "evidence_status", "evidence_locations"] if session.evidence_task else [])]
             for row in labels.index[combined]:
                 labels.loc[row, columns] = voted_sites.loc[labels.at[row, "report_id"], columns]
     return labels, gated, summaries
+
+
+def add_evidence(session: Session, labels: pd.DataFrame, texts: dict[str, str]) -> list[AskSummary]:
+    """Each model's evidence sentences for ``texts`` (the gated reports) and the sites they name, into its rows
+    of ``labels``; the time each model took."""
+    task, localization = session.evidence_task, session.run.localization
+    session.check(task, list(texts.values()))
+    asked, summaries = session.ask(task, texts)
+    # Imported here: medspaCy and spaCy load only when the rules' vocabulary is needed.
+    from analysis.labeling.baseline import load_rules, sites_named
+
+    rules = load_rules(session.run.baseline)
+    for tag, answers in asked.items():
+        found = {report_id: evidence_of(answer, texts[report_id], localization.evidence_share)
+                 for report_id, answer in answers.items()}
+        sites = sites_named([" ".join(span["text"] for span in one.spans) for one in found.values()], rules)
+        for (report_id, one), named in zip(found.items(), sites):
+            row = labels.index[(labels.model == tag) & (labels.report_id == report_id)][0]
+            labels.at[row, "evidence"] = one.spans
+            labels.at[row, "evidence_status"] = one.status
+            labels.at[row, "evidence_key"] = one.key
+            labels.at[row, "evidence_locations"] = list(named)
+            labels.at[row, "reasons"] = [*labels.at[row, "reasons"], *(f"evidence: {reason}" for reason in one.reasons)]
+    return summaries
+
+
+def add_site_probabilities(session: Session, labels: pd.DataFrame, texts: dict[str, str]) -> list[AskSummary]:
+    """Each model's probability of each site for ``texts`` (the gated reports), from the run's ``site_probes``
+    task, into the ``p_<site>`` of its rows, and with the run's ``site_cuts`` the sites at the cuts chosen for
+    it (``cut_locations``); the time each model took."""
+    task, cut = session.site_task, session.run.localization.cut
+    session.check(task, list(texts.values()))
+    asked, summaries = session.ask(task, texts)
+    for tag, answers in asked.items():
+        cuts = session.site_cuts.cuts_of(tag, cut) if session.site_cuts else dict.fromkeys(task.probes, cut)
+        for report_id, answer in sites_from_probes(answers, task.probes, cuts).items():
+            row = labels.index[(labels.model == tag) & (labels.report_id == report_id)][0]
+            labels.loc[row, [site_score_column(site) for site in task.probes]] = answer.site_scores
+            if session.site_cuts:
+                labels.at[row, "cut_locations"] = list(answer.value)
+            labels.at[row, "reasons"] = [*labels.at[row, "reasons"], *(f"site probabilities: {reason}"
+                                                                       for reason in answer.reasons)]
+    return summaries
 
 
 @dataclass
@@ -115,17 +186,18 @@ class SitesAnswer(Answer):
     keys: list[str] = field(default_factory=list)
 
 
-def sites_from_probes(answers: dict[tuple[str, str], Answer], probes: list[str], cut: float) -> dict[str, SitesAnswer]:
-    """One answer per report from its per-site answers: the sites whose probability reaches ``cut`` (or, with
-    no log-probabilities, whose answer is Yes), each site's probability, the first failure's status, and every
-    response's key."""
+def sites_from_probes(answers: dict[tuple[str, str], Answer], probes: list[str],
+                      cuts: dict[str, float]) -> dict[str, SitesAnswer]:
+    """One answer per report from its per-site answers: the sites whose probability reaches its cut in ``cuts``
+    (or, with no log-probabilities, whose answer is Yes), each site's probability, the first failure's status,
+    and every response's key."""
     reports = list(dict.fromkeys(report_id for report_id, _ in answers))
     combined = {}
     for report_id in reports:
         asked = [answers[report_id, probe] for probe in probes]
         scores = [np.nan if answer.p_yes is None else answer.p_yes for answer in asked]
         named = [probe for probe, answer, score in zip(probes, asked, scores)
-                 if (score >= cut if not np.isnan(score) else answer.value == POSITIVE)]
+                 if (score >= cuts[probe] if not np.isnan(score) else answer.value == POSITIVE)]
         failed = [answer for answer in asked if answer.status != Status.ANSWERED]
         combined[report_id] = SitesAnswer(
             named, failed[0].status if failed else Status.ANSWERED,

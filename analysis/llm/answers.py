@@ -3,7 +3,8 @@
 A structured answer is validated against the task's JSON schema again on
 arrival, because some Ollama runners ignore ``format``. A first-token answer
 is the likeliest allowed answer at the token after the answer prefix.
-``p_yes`` is the probability of ``Yes`` among the allowed answers there.
+Its ``p_yes`` is the probability of ``Yes`` among the allowed answers there
+(``first_token_probabilities``).
 """
 
 import json
@@ -11,7 +12,6 @@ import math
 
 import jsonschema
 
-from analysis.data.vocabulary import POSITIVE
 from analysis.specs import Task
 
 # Enough alternatives that every allowed answer's first token is among them.
@@ -74,10 +74,9 @@ def answer_probabilities(entry: dict, answers: list[str]) -> dict[str, float] | 
     return {a: math.exp(v) / total for a, v in best.items()} if total else None
 
 
-def p_yes(logprobs: list[dict] | None, answers: list[str], positive: str = POSITIVE) -> float | None:
-    """P(positive) among the allowed answers, at the first token chosen that begins an answer."""
+def first_token_probabilities(logprobs: list[dict] | None, answers: list[str]) -> dict[str, float] | None:
+    """Each allowed answer's probability at the first token chosen that begins an answer; None where none does."""
     for entry in logprobs or []:
         if begins_answer(entry, answers):
-            probabilities = answer_probabilities(entry, answers)
-            return probabilities and probabilities[positive]
+            return answer_probabilities(entry, answers)
     return None

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 from tqdm.auto import tqdm
 
-from analysis.data.vocabulary import UNDEFINED, Status
-from analysis.llm.answers import TOP_LOGPROBS, p_yes, parse_answer
+from analysis.data.vocabulary import POSITIVE, UNDEFINED, Status
+from analysis.llm.answers import TOP_LOGPROBS, first_token_probabilities, parse_answer
 from analysis.llm.cache import ResponseCache, cache_key
 from analysis.llm.backend import Refused, RequestRefused, Backend, ServerLost, Transient
 from analysis.llm.spreading import spread
@@ -36,6 +36,8 @@ class Answer:
     status: Status = Status.ANSWERED
     reasons: list[str] = field(default_factory=list)  # why the answer is not a clean model answer
     p_yes: float | None = None
+    # first_token: every allowed answer's probability at the answer token (None without log-probabilities)
+    probabilities: dict[str, float] | None = None
     key: str = ""  # the response cache's key of the response behind the answer; empty if none
     cached: bool = False
     seconds: float = 0.0
@@ -208,9 +210,12 @@ class Asker:
         value, reason = parse_answer(response, self.task)
         if value == UNDEFINED:
             reason = "the model answered Undefined"
-        score = None if self.task.multiple else p_yes(response.get("logprobs"), self.task.answers)
+        probabilities = None if self.task.multiple else first_token_probabilities(response.get("logprobs"),
+                                                                                   self.task.answers)
+        score = probabilities and probabilities.get(POSITIVE)
         status = Status.ANSWERED if value is not None else Status.INVALID
-        return Answer(value, status, [r for r in (reason, note) if r], score, key, cached, time.perf_counter() - started)
+        return Answer(value, status, [r for r in (reason, note) if r], score, probabilities, key, cached,
+                      time.perf_counter() - started)
 
     def _unusable(self, request: dict, response: dict, server: Backend) -> tuple[Status, str] | None:
         """Why a response is no answer (it is then not cached, so that a later run asks again), or None."""

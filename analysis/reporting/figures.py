@@ -108,9 +108,10 @@ def _model_lines(model: dict, gate: str | None) -> list[str]:
     return lines + (["gate for stage 2"] if model["tag"] == gate else [])
 
 
-def _location_lines(labels: pd.DataFrame, source: str, located: int, voted: bool) -> list[str]:
-    """How many reports ``source`` gives each site, and how many of the ``located`` reports get none."""
-    sites = labels.locations[labels.model == source].tolist()
+def _location_lines(labels: pd.DataFrame, source: str, located: int, voted: bool,
+                    column: str = "locations") -> list[str]:
+    """How many reports ``source`` gives each site (in ``column``), and how many of the ``located`` reports get none."""
+    sites = labels[column][labels.model == source].tolist()
     # No-break spaces keep "abdominal wall 3" on one line when the list wraps.
     per_site = [f"{site} {sum(site in named for named in sites)}".replace(" ", "\u00a0") for site in LOCATIONS]
     unnamed = located - sum(bool(named) for named in sites)
@@ -203,10 +204,13 @@ def pipeline_figure(manifest: Manifest, labels: pd.DataFrame, study_models: list
         stage2 = tasks[localization["task"]]
         located = manifest.stage2.sent
         gate_box = answer_boxes[g]
+        evidence = tasks.get(localization.get("evidence") or "")
         stage2_box = diagram.box(gate_box.left, bottom + ROW_GAP_IN, column_width, "Stage 2, localization prompt", [
             f"task {stage2['name']} v{stage2['version']}",
             f"asked of every model for the {located} reports {gate} called Yes",
             f"“{_first_line(stage2['template'])}”",
+            *([f"and task {evidence['name']} v{evidence['version']}: which sentence of the impression reports "
+               "the bleeding; its sites read from its words by the rules' vocabulary (†)"] if evidence else []),
         ], fill="#F3F7FB")
         # Offset from the ensemble's arrow, which leaves the same box on the other side of its middle.
         gate_x = gate_box.center - toward_rest * gate_box.width / 4 if voted else gate_box.center
@@ -214,8 +218,12 @@ def pipeline_figure(manifest: Manifest, labels: pd.DataFrame, study_models: list
         diagram.note(gate_x - toward_rest * 0.06, (gate_box.bottom + stage2_box.top) / 2, f"Yes: {located}",
                      ha="right" if toward_rest > 0 else "left")
         title = "Locations: sites a majority of models named" if voted else f"Locations named by {gate}"
-        locations = diagram.box(region[0], stage2_box.top, region[1] - region[0], title,
-                                _location_lines(labels, ENSEMBLE if voted else gate, located, voted), fill="#EEF6EE")
+        source = ENSEMBLE if voted else gate
+        lines = _location_lines(labels, source, located, voted)
+        if evidence:
+            grounded = _location_lines(labels, source, located, voted, "evidence_locations")
+            lines += [f"sites of the {'majority’s ' if voted else ''}evidence sentences†: {grounded[0]}"]
+        locations = diagram.box(region[0], stage2_box.top, region[1] - region[0], title, lines, fill="#EEF6EE")
         diagram.across(stage2_box, locations)
         if ensemble:
             diagram.down(ensemble, locations)

@@ -58,7 +58,10 @@ def results_section(figures_dir: Path, manifest: Manifest) -> str:
         "[Table 1B](figures/table1b_vs_published.md); [Table 1A with an Undefined truth as negative]"
         "(figures/table1a_sensitivity.md); [model comparisons and κ](figures/statistics.md); "
         "[truth × answer](figures/confusion.md); [errors by kind of report](figures/by_category.md); "
-        "[a p_yes cut chosen on the development split](figures/thresholds.md).",
+        "[a p_yes cut chosen on the development split](figures/thresholds.md); stage 2: [every label set's "
+        "macro-F1 on both parts and the one chosen on the development part](figures/stage2_designs.md), "
+        "[the evidence sentences against the true ones](figures/evidence.md), "
+        "[per-site cuts measured on the test split](figures/site_thresholds.md).",
     ])
 
 

@@ -5,8 +5,10 @@ llama.cpp computes with the instruction sets it was compiled for
 reports differently from the committed run, and its tables may print
 differently. ``write_reference`` writes the committed reference:
 ``data/demo/reference_labels.csv`` (report_id, model, extravasation,
-``p_yes`` to 6 decimals) and beside it ``reference_labels.json``, the numerics
-of the machine that labeled it; ``read_reference`` reads both back.
+``p_yes`` to 6 decimals), ``reference_evidence.csv`` (each label set's
+evidence sentences: report_id, model, start, end, text) and beside them
+``reference_labels.json``, the numerics of the machine that labeled it;
+``read_reference`` and ``read_reference_evidence`` read them back.
 ``committed_table`` reads a table as the last commit holds it.
 ``write_reproduction`` writes ``figures/reproduction.md``
 (``reproduction_markdown``): the two machines, whether identical labels are
@@ -33,6 +35,7 @@ from analysis.labeling.fingerprint import differences, expected_identical, syste
 
 REFERENCE_FILE = DEMO_DIR / "reference_labels.csv"
 REFERENCE_COLUMNS = ["report_id", "model", "extravasation", "p_yes"]
+EVIDENCE_COLUMNS = ["report_id", "model", "start", "end", "text"]
 TABLES = {"table1a": "Table 1A", "table1b": "Table 1B"}
 
 
@@ -49,11 +52,23 @@ def write_reference(labels: pd.DataFrame, path: Path = REFERENCE_FILE, numerics:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     labels[REFERENCE_COLUMNS].assign(p_yes=labels.p_yes.round(REFERENCE_DECIMALS)).to_csv(path, index=False)
+    evidence_spans(labels).to_csv(evidence_path(path), index=False)
     machine = path.with_suffix(".json")
     record = {"written_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
               "numerics": numerics or system_info()}
     machine.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
-    return [path, machine]
+    return [path, evidence_path(path), machine]
+
+
+def evidence_path(reference: Path) -> Path:
+    return Path(reference).with_name("reference_evidence.csv")
+
+
+def evidence_spans(labels: pd.DataFrame) -> pd.DataFrame:
+    """One row per evidence sentence of every label set: report_id, model, start, end, text."""
+    rows = [{"report_id": report_id, "model": model, **{key: span[key] for key in ("start", "end", "text")}}
+            for report_id, model, spans in zip(labels.report_id, labels.model, labels.evidence) for span in spans]
+    return pd.DataFrame(rows, columns=EVIDENCE_COLUMNS)
 
 
 def read_reference(path: Path = REFERENCE_FILE) -> pd.DataFrame:
@@ -67,6 +82,12 @@ def read_reference(path: Path = REFERENCE_FILE) -> pd.DataFrame:
     machine = path.with_suffix(".json")
     reference.attrs["numerics"] = json.loads(machine.read_text())["numerics"] if machine.exists() else None
     return reference
+
+
+def read_reference_evidence(path: Path = REFERENCE_FILE) -> pd.DataFrame | None:
+    """The reference's evidence sentences (beside its labels), or None where it has none."""
+    spans = evidence_path(path)
+    return pd.read_csv(spans, dtype={"report_id": str, "model": str, "text": str}) if spans.exists() else None
 
 
 def committed_table(path: Path) -> pd.DataFrame | None:
@@ -177,21 +198,41 @@ def _moves_table(moved: pd.DataFrame | None) -> str:
               "listed. `absent`: a row or column only one copy has. Old: the committed copy (`git show HEAD:`).\n")
 
 
-def summary(comparison: pd.DataFrame, moved: pd.DataFrame | None, reference: dict | None, here: dict | None) -> str:
+def evidence_differences(labels: pd.DataFrame, reference: pd.DataFrame | None) -> tuple[int, int] | None:
+    """How many evidence sentences of either run the other lacks, and how many the two runs share; None where the
+    reference has no evidence."""
+    if reference is None:
+        return None
+    these = set(evidence_spans(labels)[["report_id", "model", "start", "end"]].itertuples(index=False, name=None))
+    theirs = set(reference[["report_id", "model", "start", "end"]].itertuples(index=False, name=None))
+    return len(these ^ theirs), len(these & theirs)
+
+
+def _evidence_section(spans: tuple[int, int] | None) -> str:
+    if spans is None:
+        return "Not compared: the reference has no evidence sentences.\n"
+    differ, shared = spans
+    return (f"{shared} evidence sentences (report, label set, offsets) in both runs; {differ} in only one of them.\n")
+
+
+def summary(comparison: pd.DataFrame, moved: pd.DataFrame | None, reference: dict | None, here: dict | None,
+            spans: tuple[int, int] | None = None) -> str:
     """One line: whether this run reproduced the reference, and if not, by how much it differs and whether it should."""
     n, differ, p_differ = (int(comparison[count].sum())
                            for count in ("n_compared", "n_labels_differ", "n_p_yes_differ"))
     one_sided = int(comparison.only_this_run.sum() + comparison.only_reference.sum())
-    same_labels = differ == p_differ == one_sided == 0
+    same_labels = differ == p_differ == one_sided == 0 and (spans is None or spans[0] == 0)
     if same_labels:
-        labels = f"all {n} labels and p_yes equal the reference's"
+        labels = f"all {n} labels and p_yes equal the reference's" + (
+            f", and all {spans[1]} evidence sentences" if spans else "")
     else:
         lowest = comparison.loc[comparison.kappa.idxmin()] if comparison.kappa.notna().any() else None
         largest = _number(comparison.max_abs_delta_p_yes.max(), REFERENCE_DECIMALS)
         labels = (f"{differ} of {n} labels differ"
                   + (f" (lowest κ {lowest.kappa:.3f}, {lowest.model})" if lowest is not None else "")
                   + f", p_yes in {p_differ} by at most {largest}"
-                  + (f"; {one_sided} labels only in one of the two runs" if one_sided else ""))
+                  + (f"; {one_sided} labels only in one of the two runs" if one_sided else "")
+                  + (f"; {spans[0]} evidence sentences in only one of the two runs" if spans and spans[0] else ""))
     if moved is None:
         tables = "Tables 1A/1B not compared with the committed ones"
     elif moved.empty:
@@ -213,13 +254,15 @@ def summary(comparison: pd.DataFrame, moved: pd.DataFrame | None, reference: dic
 
 
 def reproduction_markdown(comparison: pd.DataFrame, moved: pd.DataFrame | None, reference: dict | None,
-                          here: dict | None) -> str:
-    """The report: the summary line, the two machines, the labels per label set, the table values that moved."""
+                          here: dict | None, spans: tuple[int, int] | None = None) -> str:
+    """The report: the summary line, the two machines, the labels per label set, the evidence sentences, the
+    table values that moved."""
     return "\n".join([
         "# This run against the committed reference", "",
-        summary(comparison, moved, reference, here), "",
+        summary(comparison, moved, reference, here, spans), "",
         "## The two machines", "", _machines(reference, here), _verdict(reference, here),
         "## Labels, per label set", "", _labels_table(comparison),
+        "## Evidence sentences", "", _evidence_section(spans),
         "## Values of Tables 1A and 1B that print differently from the committed ones", "", _moves_table(moved),
     ])
 
@@ -228,10 +271,11 @@ def write_reproduction(labels_path: Path, reference_path: Path = REFERENCE_FILE,
                        out: Path = FIGURES_DIR / "reproduction.md", figures_dir: Path = FIGURES_DIR) -> str:
     """``out`` for the run whose labels are at ``labels_path`` and whose tables are in ``figures_dir``; returns its
     summary line."""
-    reference = read_reference(reference_path)
-    comparison = compare(read_labels(labels_path), reference)
+    reference, labels = read_reference(reference_path), read_labels(labels_path)
+    comparison = compare(labels, reference)
+    spans = evidence_differences(labels, read_reference_evidence(reference_path))
     moved, numerics = table_moves(figures_dir), run_numerics(labels_path)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(reproduction_markdown(comparison, moved, reference.attrs["numerics"], numerics))
-    return summary(comparison, moved, reference.attrs["numerics"], numerics)
+    out.write_text(reproduction_markdown(comparison, moved, reference.attrs["numerics"], numerics, spans))
+    return summary(comparison, moved, reference.attrs["numerics"], numerics, spans)

@@ -3,7 +3,9 @@
 A reviewer should not have to re-run a model, or join four files by hand, to
 see why a label is what it is. One row per report puts side by side the
 ground truth, the impression that was sent (or why nothing was), and each
-label set's answer, ``p_yes``, sites, status and reason, with the raw
+label set's answer, ``p_yes``, sites, status and reason, its evidence
+sentences (marked in the impression, each with the models that chose it)
+and the sites they name, with the raw
 stage-1 response each model's label was read from: the cached response that
 the label's ``response_key`` names, never another run's.
 
@@ -168,12 +170,15 @@ def reviewer_sheet(
     ``impression`` (the text sent, empty when nothing was), ``not_sent_because``,
     ``impression_method``. Then per label set, in the order of ``labels``:
     ``answer``, ``status``, ``p_yes`` (3 decimals), ``locations`` (the sites,
-    comma-separated, for reading), ``reason`` (the reasons, one per line),
+    comma-separated, for reading), ``evidence`` (its evidence sentences, a
+    list of ``{start, end, text, p}`` in the impression), ``evidence_locations``
+    (the sites they name, comma-separated), ``reason`` (the reasons, one per line),
     and for the models that were asked ``raw`` (the stage-1 response the
     label was read from) and ``logprobs`` (its answer token's likeliest
     alternatives), both empty where no response is behind the label.
     """
-    labels = labels.assign(locations=labels.locations.map(_site_set), reasons=labels.reasons.map("\n".join))
+    labels = labels.assign(locations=labels.locations.map(_site_set), reasons=labels.reasons.map("\n".join),
+                           evidence_locations=labels.evidence_locations.map(_site_set))
     truth = truth.assign(locations=truth.locations.map(_site_set))
     report_ids = list(dict.fromkeys(labels.report_id))
     label_sets = list(dict.fromkeys(labels.model))
@@ -182,8 +187,10 @@ def reviewer_sheet(
     def wide(field: str) -> pd.DataFrame:
         return labels.pivot(index="report_id", columns="model", values=field).reindex(index=report_ids, columns=label_sets)
 
-    answers, statuses, locations, reasons, keys = (
-        wide(field).fillna("") for field in ("extravasation", "status", "locations", "reasons", "response_key"))
+    answers, statuses, locations, reasons, keys, evidence_sites = (
+        wide(field).fillna("") for field in ("extravasation", "status", "locations", "reasons", "response_key",
+                                             "evidence_locations"))
+    evidence = wide("evidence")
     scores = wide("p_yes").round(3)
     truth = truth.set_index("report_id").reindex(report_ids).fillna("")
     sent = inputs.set_index("report_id").reindex(report_ids)
@@ -214,6 +221,7 @@ def reviewer_sheet(
         columns |= {
             column("answer", label_set): answers[label_set], column("status", label_set): statuses[label_set],
             column("p_yes", label_set): scores[label_set], column("locations", label_set): locations[label_set],
+            column("evidence", label_set): evidence[label_set], column("evidence_locations", label_set): evidence_sites[label_set],
             column("reason", label_set): reasons[label_set],
         }
         if label_set in models:
@@ -240,6 +248,23 @@ def _judgements(sheet: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Dat
     return wrong_answer, wrong_sites, outside_majority(answers[models], locations[models])
 
 
+def impression_parts(text: str, evidence: dict[str, list[dict]]) -> list[dict]:
+    """``text`` cut into consecutive parts, each with the models whose evidence it is (none: not evidence), so
+    that the page marks each model's sentences where they stand. Spans are the impression's own sentences, so
+    two models' spans are the same or apart."""
+    chosen: dict[tuple[int, int], list[str]] = {}
+    for model, spans in evidence.items():
+        for span in spans:
+            chosen.setdefault((span["start"], span["end"]), []).append(model)
+    parts, at = [], 0
+    for (start, end), models in sorted(chosen.items()):
+        if start < at:  # overlapping another span: not one of this impression's sentences; left unmarked
+            continue
+        parts += [{"text": text[at:start], "models": []}, {"text": text[start:end], "models": models}]
+        at = end
+    return [part for part in [*parts, {"text": text[at:], "models": []}] if part["text"]]
+
+
 def _cards(sheet: pd.DataFrame, wrong_answer: pd.DataFrame, wrong_sites: pd.DataFrame,
            outvoted: pd.DataFrame) -> list[dict]:
     """What each report's card shows, and the lists its filters read (``data-*`` attributes): its kinds, and the
@@ -251,12 +276,16 @@ def _cards(sheet: pd.DataFrame, wrong_answer: pd.DataFrame, wrong_sites: pd.Data
         {
             "row": row,
             "facts": _facts(row, kinds),
+            "impression": impression_parts(row.impression, {
+                model: spans for model in models
+                if isinstance(spans := row[column("evidence", model)], list) and spans}),
             "kinds": kinds,
             "wrong": [position[name] for name in wrong.columns[wrong.loc[index]]],
             "outvoted": [position[name] for name in outvoted.columns[outvoted.loc[index]]],
             "labels": [
                 {"name": label_set, "answer": row[column("answer", label_set)], "status": row[column("status", label_set)],
                  "p_yes": _score(row[column("p_yes", label_set)]), "locations": row[column("locations", label_set)],
+                 "evidence_locations": row[column("evidence_locations", label_set)],
                  "reason": row[column("reason", label_set)],
                  "answer_wrong": wrong_answer.at[index, label_set], "sites_wrong": wrong_sites.at[index, label_set]}
                 for label_set in wrong.columns

@@ -42,11 +42,23 @@ import yaml
 
 from analysis.config import PUBLISHED_FILE, RunFiles
 from analysis.data.io import read_truth, write_table
-from analysis.data.vocabulary import LABELS, LOCATIONS
+from analysis.data.vocabulary import DEV, LABELS, LOCATIONS
+from analysis.evaluation.evidence import EVIDENCE_RULES
 from analysis.evaluation.evaluate import Stage1Evaluation, Stage2Evaluation, evaluate_stage1, evaluate_stage2
 from analysis.evaluation.intervals import BOUNDED, METHODS, PERCENTILE
-from analysis.evaluation.metrics import DESIGNS, END_TO_END, ENSEMBLE_MEAN, RULES_UNGATED, STAGE2_ALONE
+from analysis.evaluation.metrics import (
+    DESIGNS,
+    END_TO_END,
+    ENSEMBLE_MEAN,
+    MIN_SUPPORT,
+    RULES_UNGATED,
+    SITES_ASKED,
+    SITES_AT_CUTS,
+    SITES_FROM_EVIDENCE,
+    STAGE2_ALONE,
+)
 from analysis.evaluation.scoring import SCORING_RULES
+from analysis.labeling.inputs import read_inputs
 from analysis.labeling.labels import read_labels
 from analysis.specs import Run
 
@@ -215,19 +227,32 @@ def _probability_note(table: pd.DataFrame) -> str:
             f"beside the ensemble's majority of the models' sites. ")
 
 
+OTHER_SITES = {  # the label sets whose sites did not come from the localization question, and how they came about
+    SITES_AT_CUTS: "each site named where its probability (one yes/no question per site) reaches the cut chosen "
+                   "for the label set and the site on the development part (analysis/site_cuts)",
+    SITES_FROM_EVIDENCE: "each label set's evidence sentences, the sites their words name",
+}
+
+
 def write_table1b(table: pd.DataFrame, out_dir: Path, notes: dict[str, str] | None = None) -> list[Path]:
     """``table1b.csv``, ``table1b.md``, ``table1b.tex``; returns their paths."""
     notes = notes or {}
     sections, latex = [], []
     for design in DESIGNS:
-        rows = table[table.design == design]
+        rows = table[(table.design == design) & (table.sites == SITES_ASKED)]
         shown = _table1b_shown(rows, EN_DASH, notes)
         sections.append(f"### {design.capitalize()}\n\n{_markdown(shown)}\n{_design_note(design, table)}\n")
-        scored = rows[rows.auc.notna()] if "auc" in rows else rows.iloc[0:0]
+        in_design = table[table.design == design]
+        scored = in_design[in_design.auc.notna()] if "auc" in in_design else in_design.iloc[0:0]
         if len(scored):
             sections.append(f"ROC AUC of each site's probability, {design}:\n\n"
                             f"{_markdown(_table1b_shown(scored, EN_DASH, notes, 'auc'))}")
-        latex.append(f"% {design}\n" + _latex(_table1b_shown(table[table.design == design], LATEX_DASH, notes)))
+        for sites, how in OTHER_SITES.items():
+            other = table[(table.design == design) & (table.sites == sites)]
+            if len(other):
+                sections.append(f"Sites {sites}, {design} (the same reports): {how}\n\n"
+                                f"{_markdown(_table1b_shown(other, EN_DASH, notes))}")
+        latex.append(f"% {design}\n" + _latex(_table1b_shown(rows, LATEX_DASH, notes)))
     ungated = table[table.design == RULES_UNGATED]
     if len(ungated):
         sections.append(
@@ -255,7 +280,7 @@ def table1a_vs_published(table: pd.DataFrame, published: dict) -> pd.DataFrame:
 def table1b_vs_published(table: pd.DataFrame, published: dict) -> pd.DataFrame:
     """One row per location: this run's support and F1 per label set in the study's design (stage 2 alone),
     then the paper's F1 per model."""
-    ours = table[table.design == STAGE2_ALONE]
+    ours = table[(table.design == STAGE2_ALONE) & (table.sites == SITES_ASKED)]
     wide = ours.pivot(index="location", columns="model", values="f1").reindex(columns=ours.model.unique())
     theirs = published_table1b(published).pivot(index="location", columns="model", values="f1")
     theirs = theirs.reindex(columns=published["models"])
@@ -458,11 +483,77 @@ def write_stage1(evaluation: Stage1Evaluation, out_dir: Path) -> list[Path]:
             + write_thresholds(evaluation.thresholds, out_dir))
 
 
+def write_evidence(scores: dict[str, pd.DataFrame], out_dir: Path, share: float) -> list[Path]:
+    """``evidence.{csv,md}``: the evidence spans' precision and recall in each part of the split."""
+    frames = [frame.assign(part=part) for part, frame in scores.items() if len(frame)]
+    if not frames:
+        return []
+    table = pd.concat(frames, ignore_index=True)
+    sections = []
+    for part, rows in table.groupby("part", sort=False):
+        shown = rows[["model", "reports", "only_first_sentence", "chosen", "correct", "true", "found"]].astype(str).assign(
+            precision=_estimates(rows, "precision", EN_DASH), recall=_estimates(rows, "recall", EN_DASH))
+        shown.columns = ["label set", "gated reports", "of them: the first sentence alone", "sentences chosen",
+                         "of them correct", "true statements", "of them found", "precision", "recall"]
+        role = ("where the evidence rule was chosen" if part == DEV else "measured once, with every choice frozen "
+                "on the development part")
+        sections.append(f"### {part.capitalize()} part ({role})\n\n{_markdown(shown, text_columns=1)}")
+    note = (f"Evidence spans against the true evidence statements (the demo corpus's evidence.csv), over the reports "
+            f"the gate model sent to stage 2. A sentence is evidence where its probability reaches {share:g} of the "
+            f"likeliest sentence's (localization.evidence_share). {EVIDENCE_RULES} Clopper–Pearson 95% intervals, "
+            f"sentences taken as independent.\n")
+    return _write(out_dir, "evidence", table, "\n".join(sections) + "\n" + note)
+
+
+def chosen_designs(designs: pd.DataFrame) -> dict[str, str]:
+    """The label sets best on the development part by macro-F1: of all (``chosen``), and of those whose sites
+    are the models' own answers or probabilities (``llm_only``); none without a development part."""
+    if "dev_macro_f1" not in designs or designs.dev_macro_f1.isna().all():
+        return {}
+    own = designs[designs.sites.isin([SITES_ASKED, SITES_AT_CUTS])]
+    return {"chosen": designs.model[designs.dev_macro_f1.idxmax()],
+            **({"llm_only": own.model[own.dev_macro_f1.idxmax()]} if own.dev_macro_f1.notna().any() else {})}
+
+
+def write_designs(designs: pd.DataFrame, out_dir: Path, notes: dict[str, str]) -> list[Path]:
+    """``stage2_designs.{csv,md}``: each label set's macro-F1 on both parts, and the ones chosen on the
+    development part."""
+    if designs.empty:
+        return []
+    chosen = chosen_designs(designs)
+    marks = {name: role for role, name in (("best LLM-only on dev", chosen.get("llm_only")),
+                                           ("chosen on dev", chosen.get("chosen"))) if name}
+    number = lambda value: "n/a" if pd.isna(value) else f"{value:.3f}"  # noqa: E731
+    parts = [part for part in (DEV, "test") if f"{part}_macro_f1" in designs]
+    shown = pd.DataFrame({"label set": _noted(designs.model, notes), "sites": designs.sites,
+                          **{f"{part}: {what}": designs[f"{part}_{column}"].map(number)
+                             for part in parts for what, column in (("macro-F1", "macro_f1"),
+                                                                    (f"lowest F1 (support ≥ {MIN_SUPPORT})", "lowest_f1"))},
+                          "": designs.model.map(marks).fillna("")})
+    reports = ", ".join(f"{part} {int(designs[f'{part}_reports'].iloc[0])}" for part in parts)
+    text = (_markdown(shown, text_columns=2)
+            + f"\nStage 2 alone (the reports the gate model called Yes whose truth is Yes: {reports}). Macro-F1: the "
+              "mean of the per-site F1 over the sites with at least one true report; lowest F1: the worst site among "
+              f"those with at least {MIN_SUPPORT} true reports. Point estimates; Table 1B gives each site's interval. "
+              + (f"Chosen on the development part by its macro-F1: {chosen['chosen']}"
+                 + (f"; of the label sets whose sites are the models' own answers or probabilities: {chosen['llm_only']}"
+                    if "llm_only" in chosen else "")
+                 + ". The test columns are measured once, with every choice frozen; the development columns of the "
+                   f"label sets {SITES_AT_CUTS} are on the reports their cuts were chosen on, so they flatter them. "
+                 if chosen else
+                 "Without a development part nothing is chosen. ")
+            + "A label set marked † reads its sites with the rules' vocabulary (see the note under Table 1B): it is "
+              "never a model's result alone." + _notes_line(notes, designs.model) + "\n")
+    return _write(out_dir, "stage2_designs", designs, text)
+
+
 def write_stage2(evaluation: Stage2Evaluation, table1a: pd.DataFrame, out_dir: Path,
-                 notes: dict[str, str] | None = None) -> list[Path]:
-    """Table 1B, the per-site cuts, and both tables beside the published ones; returns the paths written."""
+                 notes: dict[str, str] | None = None, share: float = 1.0) -> list[Path]:
+    """Table 1B, the per-site cuts, both tables beside the published ones and the evidence spans' scores;
+    returns the paths written."""
     return (write_table1b(evaluation.table1b, out_dir, notes) + write_site_thresholds(evaluation.site_thresholds, out_dir)
-            + write_comparisons(table1a, evaluation.table1b, out_dir))
+            + write_comparisons(table1a, evaluation.table1b, out_dir) + write_evidence(evaluation.evidence, out_dir, share)
+            + write_designs(evaluation.designs, out_dir, notes or {}))
 
 
 def table1a_step(files: RunFiles, run: Run, figures_dir: Path, features: pd.DataFrame | None = None,
@@ -480,6 +571,8 @@ def table1b_step(files: RunFiles, run: Run, figures_dir: Path, labels: pd.DataFr
     """Table 1B and the tables beside it, in ``figures_dir``, of ``labels.csv`` (or ``labels``), beside the
     Table 1A that ``table1a_step`` wrote there."""
     labels = read_labels(files.labels) if labels is None else labels
-    evaluation = evaluate_stage2(labels, read_truth(files.truth), read_truth(files.truth_dev), run)
-    write_stage2(evaluation, pd.read_csv(Path(figures_dir) / "table1a.csv"), figures_dir, evaluation.notes)
+    texts = read_inputs(files.inputs).set_index("report_id").prompt_text if files.inputs.exists() else None
+    evaluation = evaluate_stage2(labels, read_truth(files.truth), read_truth(files.truth_dev), run, texts)
+    write_stage2(evaluation, pd.read_csv(Path(figures_dir) / "table1a.csv"), figures_dir, evaluation.notes,
+                 run.localization.evidence_share)
     return evaluation
