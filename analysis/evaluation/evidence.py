@@ -17,8 +17,8 @@ order of statements alone gives.
 import pandas as pd
 
 from analysis.data.sentences import sentences
-from analysis.data.vocabulary import Role, Status
 from analysis.evaluation.intervals import exact_proportion
+from analysis.labeling.labels import with_evidence
 
 FIRST_SENTENCE = "first sentence (no model)"
 EVIDENCE_RULES = ("A chosen sentence is correct where it overlaps a true statement of its report (never in a report "
@@ -55,9 +55,8 @@ def span_scores(labels: pd.DataFrame, truth: pd.DataFrame, texts: pd.Series, con
     statements = truth.set_index("report_id").evidence
     reports = list(dict.fromkeys(gated.report_id))
     truth_spans = [statement_spans(texts[report_id], statements[report_id]) for report_id in reports]
-    chosen = {model: own.set_index("report_id").evidence.reindex(reports).tolist()
-              for model, own in gated[gated.role.isin([Role.MODEL, Role.ENSEMBLE])
-                                      & (gated.evidence_status != Status.NOT_ASKED)].groupby("model", sort=False)}
+    chosen = {model: gated[gated.model == model].set_index("report_id").evidence.reindex(reports).tolist()
+              for model in with_evidence(gated)}
     if not chosen:
         return pd.DataFrame()
     first = [[sentence.record() for sentence in sentences(texts[report_id])[:1]] for report_id in reports]

@@ -46,9 +46,10 @@ from analysis.data.vocabulary import (
     Role,
     Status,
 )
-from analysis.evaluation.bootstrap import auc_statistic
+from analysis.evaluation.bootstrap import auc_statistic, ratio
 from analysis.evaluation.intervals import Interval, bootstrap_interval, exact_proportion, f1_interval
 from analysis.evaluation.scoring import LEFT_OUT, is_positive, paired_labels, scored_truth
+from analysis.labeling.labels import with_evidence
 from analysis.specs import Bootstrap
 
 DEFAULT_BOOTSTRAP = Bootstrap()  # the run file's defaults, for callers that pass none
@@ -212,10 +213,8 @@ def site_label_sets(labels: pd.DataFrame, by_model: dict[str, pd.DataFrame], cut
     if ensemble and label_sets[ensemble, SITES_ASKED][1] is not None and not site_cuts:  # else: its cut rows
         mean = label_sets[ensemble, SITES_ASKED][1]
         label_sets[ENSEMBLE_MEAN, SITES_ASKED] = (np.nan_to_num(mean, nan=0.0) >= cut, mean)
-    with_evidence = labels.model[labels.role.isin([Role.MODEL, Role.ENSEMBLE])
-                                 & (labels.evidence_status != Status.NOT_ASKED)].unique()
     label_sets |= {(evidence_label_set(model), SITES_FROM_EVIDENCE): (location_matrix(by_model[model].evidence_locations), None)
-                   for model in with_evidence}
+                   for model in with_evidence(labels)}
     if site_cuts:
         cut_sets = labels.model[labels.role.isin([Role.MODEL, Role.ENSEMBLE])].unique()
         # Their probabilities' AUC stands in the label set's own row already.
@@ -232,8 +231,7 @@ def cuts_label_set(model: str) -> str:
 def site_f1s(named: np.ndarray, actual: np.ndarray) -> np.ndarray:
     """Each site's F1 (``2tp / (2tp + fp + fn)``; NaN where a site is neither true nor named)."""
     tp, fp, fn = ((named & actual).sum(0), (named & ~actual).sum(0), (~named & actual).sum(0))
-    denominator = 2 * tp + fp + fn
-    return np.where(denominator > 0, 2 * tp / np.maximum(denominator, 1), np.nan)
+    return ratio(2 * tp, 2 * tp + fp + fn)
 
 
 def stage2_designs(labels: pd.DataFrame, parts: dict[str, pd.DataFrame], cut: float, site_cuts: bool = False,
@@ -241,7 +239,8 @@ def stage2_designs(labels: pd.DataFrame, parts: dict[str, pd.DataFrame], cut: fl
     """For every label set of the models, the ensemble and their evidence (the rules and the combination aside),
     stage 2 alone in each part of the split (``parts``: its truth by name): the macro-F1 over the sites with a
     true report, and the lowest F1 of a site with at least ``min_support`` true reports. ``sites``: how the
-    label set's sites came about (``SITES_ASKED``: the models' own answers; ``SITES_FROM_EVIDENCE``: †)."""
+    label set's sites came about (``SITES_ASKED``: the models' own answers; ``SITES_AT_CUTS``: their per-site
+    probabilities at the cuts chosen on the development split; ``SITES_FROM_EVIDENCE``: †)."""
     roles = labels.drop_duplicates("model").set_index("model").role
     rows: dict[tuple[str, str], dict] = {}
     for part, truth in parts.items():

@@ -110,6 +110,12 @@ def voters(labels: pd.DataFrame) -> list[str]:
     return labels.model[labels.role == Role.MODEL].unique().tolist()
 
 
+def with_evidence(labels: pd.DataFrame) -> list[str]:
+    """The label sets that have evidence sentences (each model asked for them, and the ensemble), in order."""
+    asked = labels.role.isin([Role.MODEL, Role.ENSEMBLE]) & (labels.evidence_status != Status.NOT_ASKED)
+    return labels.model[asked].unique().tolist()
+
+
 def said_yes(labels: pd.DataFrame, model: str) -> list[str]:
     """The reports ``model`` called Yes, in the order of ``labels``: the gate model's are those stage 2 asks about."""
     return labels.report_id[(labels.model == model) & (labels.extravasation == POSITIVE)].tolist()

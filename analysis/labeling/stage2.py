@@ -88,7 +88,7 @@ def label_stage2(session: Session, inputs: pd.DataFrame,
     for tag, answers in located.items():
         by_report = sites_from_probes(answers, probes, dict.fromkeys(probes, cut)) if probes else answers
         for report_id, answer in by_report.items():
-            row = labels.index[(labels.model == tag) & (labels.report_id == report_id)][0]
+            row = _row(labels, tag, report_id)
             labels.at[row, "locations"] = list(answer.value or [])
             labels.at[row, "locations_status"] = answer.status
             labels.at[row, "locations_keys"] = answer.keys if probes else [answer.key]
@@ -105,16 +105,16 @@ def label_stage2(session: Session, inputs: pd.DataFrame,
         voted = vote_sites(labels, session.tags, gated)
         labels.loc[at, "locations"] = labels.loc[at, "report_id"].map(voted)
         labels.loc[at, "locations_status"] = Status.VOTED
+        members = labels[labels.model.isin(session.tags) & labels.gated]
         if session.evidence_task:
-            members = labels[labels.model.isin(session.tags) & labels.gated].groupby("report_id", sort=False)
+            by_report = members.groupby("report_id", sort=False)
             for row in labels.index[at]:
-                chosen = members.get_group(labels.at[row, "report_id"])
+                chosen = by_report.get_group(labels.at[row, "report_id"])
                 labels.at[row, "evidence"] = voted_evidence(chosen.evidence.tolist())
                 labels.at[row, "evidence_locations"] = vote_locations(chosen.evidence_locations.tolist())
             labels.loc[at, "evidence_status"] = Status.VOTED
         if scored_sites := probes or (session.site_task.probes if session.site_task else []):
             columns = [site_score_column(site) for site in scored_sites]
-            members = labels[labels.model.isin(session.tags) & labels.gated]
             # Averaged over the models that gave a probability; NaN where none did.
             mean = members.groupby("report_id")[columns].mean()
             labels.loc[at, columns] = mean.reindex(labels.loc[at, "report_id"]).to_numpy()
@@ -134,6 +134,11 @@ def label_stage2(session: Session, inputs: pd.DataFrame,
     return labels, gated, summaries
 
 
+def _row(labels: pd.DataFrame, model: str, report_id: str):
+    """The index of ``model``'s row for ``report_id``."""
+    return labels.index[(labels.model == model) & (labels.report_id == report_id)][0]
+
+
 def add_evidence(session: Session, labels: pd.DataFrame, texts: dict[str, str]) -> list[AskSummary]:
     """Each model's evidence sentences for ``texts`` (the gated reports) and the sites they name, into its rows
     of ``labels``; the time each model took."""
@@ -143,18 +148,18 @@ def add_evidence(session: Session, labels: pd.DataFrame, texts: dict[str, str]) 
     # Imported here: medspaCy and spaCy load only when the rules' vocabulary is needed.
     from analysis.labeling.baseline import load_rules, sites_named
 
-    rules = load_rules(session.run.baseline)
-    for tag, answers in asked.items():
-        found = {report_id: evidence_of(answer, texts[report_id], localization.evidence_share)
-                 for report_id, answer in answers.items()}
-        sites = sites_named([" ".join(span["text"] for span in one.spans) for one in found.values()], rules)
-        for (report_id, one), named in zip(found.items(), sites):
-            row = labels.index[(labels.model == tag) & (labels.report_id == report_id)][0]
-            labels.at[row, "evidence"] = one.spans
-            labels.at[row, "evidence_status"] = one.status
-            labels.at[row, "evidence_key"] = one.key
-            labels.at[row, "evidence_locations"] = list(named)
-            labels.at[row, "reasons"] = [*labels.at[row, "reasons"], *(f"evidence: {reason}" for reason in one.reasons)]
+    found = {(tag, report_id): evidence_of(answer, texts[report_id], localization.evidence_share)
+             for tag, answers in asked.items() for report_id, answer in answers.items()}
+    # One pipeline of the rules for every model's sentences.
+    sites = sites_named([" ".join(span["text"] for span in one.spans) for one in found.values()],
+                        load_rules(session.run.baseline))
+    for ((tag, report_id), one), named in zip(found.items(), sites):
+        row = _row(labels, tag, report_id)
+        labels.at[row, "evidence"] = one.spans
+        labels.at[row, "evidence_status"] = one.status
+        labels.at[row, "evidence_key"] = one.key
+        labels.at[row, "evidence_locations"] = list(named)
+        labels.at[row, "reasons"] = [*labels.at[row, "reasons"], *(f"evidence: {reason}" for reason in one.reasons)]
     return summaries
 
 
@@ -168,7 +173,7 @@ def add_site_probabilities(session: Session, labels: pd.DataFrame, texts: dict[s
     for tag, answers in asked.items():
         cuts = session.site_cuts.cuts_of(tag, cut) if session.site_cuts else dict.fromkeys(task.probes, cut)
         for report_id, answer in sites_from_probes(answers, task.probes, cuts).items():
-            row = labels.index[(labels.model == tag) & (labels.report_id == report_id)][0]
+            row = _row(labels, tag, report_id)
             labels.loc[row, [site_score_column(site) for site in task.probes]] = answer.site_scores
             if session.site_cuts:
                 labels.at[row, "cut_locations"] = list(answer.value)

@@ -523,10 +523,10 @@ def write_designs(designs: pd.DataFrame, out_dir: Path, notes: dict[str, str]) -
     chosen = chosen_designs(designs)
     marks = {name: role for role, name in (("best LLM-only on dev", chosen.get("llm_only")),
                                            ("chosen on dev", chosen.get("chosen"))) if name}
-    number = lambda value: "n/a" if pd.isna(value) else f"{value:.3f}"  # noqa: E731
     parts = [part for part in (DEV, "test") if f"{part}_macro_f1" in designs]
     shown = pd.DataFrame({"label set": _noted(designs.model, notes), "sites": designs.sites,
-                          **{f"{part}: {what}": designs[f"{part}_{column}"].map(number)
+                          **{f"{part}: {what}": designs[f"{part}_{column}"].map(
+                              lambda value: with_interval(value, np.nan, np.nan))
                              for part in parts for what, column in (("macro-F1", "macro_f1"),
                                                                     (f"lowest F1 (support ≥ {MIN_SUPPORT})", "lowest_f1"))},
                           "": designs.model.map(marks).fillna("")})
