@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from analysis.llm.answers import first_token_probabilities, parse_answer
+from analysis.llm.answers import decision_probabilities, first_token_probabilities, parse_answer
 from analysis.specs import load_task
 
 # The structured path: the model writes the JSON answer (the first-token path is tested at the end).
@@ -82,6 +82,9 @@ def test_first_token_decision_takes_the_likeliest_allowed_answer_even_if_another
     entry = {"token": "The", "logprob": -0.1, "top_logprobs": [
         {"token": "The", "logprob": -0.1}, {"token": "No", "logprob": -2.0}, {"token": "Yes", "logprob": -3.0}]}
     assert parse_answer({"message": {"content": "The"}, "logprobs": [entry]}, task) == ("No", "")
+    # Its probabilities are read where it was decided, though the chosen token begins no answer.
+    no, yes = math.exp(-2.0), math.exp(-3.0)
+    assert decision_probabilities({"logprobs": [entry]}, task) == pytest.approx({"Yes": yes / (yes + no), "No": no / (yes + no), "Undefined": 0})
     nothing = {"token": "The", "logprob": -0.1, "top_logprobs": [{"token": "A", "logprob": -1.0}]}
     value, reason = parse_answer({"message": {"content": "The"}, "logprobs": [nothing]}, task)
     assert value is None and reason.startswith("invalid answer: no allowed answer")

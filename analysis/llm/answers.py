@@ -3,8 +3,8 @@
 A structured answer is validated against the task's JSON schema again on
 arrival, because some Ollama runners ignore ``format``. A first-token answer
 is the likeliest allowed answer at the token after the answer prefix.
-Its ``p_yes`` is the probability of ``Yes`` among the allowed answers there
-(``first_token_probabilities``).
+Its ``p_yes`` is the probability of ``Yes`` among the allowed answers where
+the answer is decided (``decision_probabilities``).
 """
 
 import json
@@ -41,7 +41,7 @@ def parse_answer(response: dict, task: Task) -> tuple[str | list[str] | None, st
 def _first_token_answer(response: dict, task: Task) -> tuple[str | None, str]:
     if not response.get("logprobs"):
         return None, "invalid answer: the server returned no log-probabilities (set the task's decision: structured)"
-    probabilities = answer_probabilities(response["logprobs"][0], task.answers)
+    probabilities = decision_probabilities(response, task)
     if probabilities is None:
         return None, f"invalid answer: no allowed answer among the {TOP_LOGPROBS} likeliest first tokens"
     return max(probabilities, key=probabilities.get), ""
@@ -72,6 +72,16 @@ def answer_probabilities(entry: dict, answers: list[str]) -> dict[str, float] | 
                 best[answer] = max(best[answer], candidate["logprob"])
     total = sum(math.exp(v) for v in best.values())
     return {a: math.exp(v) / total for a, v in best.items()} if total else None
+
+
+def decision_probabilities(response: dict, task: Task) -> dict[str, float] | None:
+    """Each allowed answer's probability where ``task`` is decided: at the reply's first token for ``first_token``
+    (whatever token was chosen there, as the answer is), at the written answer's first token for ``structured``;
+    None without log-probabilities there."""
+    logprobs = response.get("logprobs")
+    if task.decision == "first_token":
+        return answer_probabilities(logprobs[0], task.answers) if logprobs else None
+    return first_token_probabilities(logprobs, task.answers)
 
 
 def first_token_probabilities(logprobs: list[dict] | None, answers: list[str]) -> dict[str, float] | None:

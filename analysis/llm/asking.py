@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from tqdm.auto import tqdm
 
 from analysis.data.vocabulary import POSITIVE, UNDEFINED, Status
-from analysis.llm.answers import TOP_LOGPROBS, first_token_probabilities, parse_answer
+from analysis.llm.answers import TOP_LOGPROBS, decision_probabilities, parse_answer
 from analysis.llm.cache import ResponseCache, cache_key
 from analysis.llm.backend import Refused, RequestRefused, Backend, ServerLost, Transient
 from analysis.llm.spreading import spread
@@ -82,6 +82,21 @@ def build_request(tag: str, task: Task, text: str, options: dict, keep_alive: st
     request |= {"logprobs": True, "top_logprobs": TOP_LOGPROBS, "truncate": False}
     if keep_alive is not None:
         request["keep_alive"] = keep_alive
+    return refuse_format_with_prefill(request)
+
+
+def refuse_format_with_prefill(request: dict) -> dict:
+    """``request``, unless it holds both a ``format`` and an assistant message to continue.
+
+    Ollama feeds the prompt's tokens to the sampler without advancing the
+    grammar over them (runner/llamarunner/runner.go; "TODO: Ingest cached
+    history for grammar" in runner/ollamarunner/runner.go), so a JSON-schema
+    grammar would start again at ``{`` after a reply prefilled with
+    ``{"answer": "`` and mask the answer token.
+    """
+    if request.get("format") and request["messages"] and request["messages"][-1]["role"] == "assistant":
+        raise ValueError(f"a request for {request['model']} holds both a format and a reply prefix to continue: "
+                         f"Ollama would restart the format's grammar after the prefix")
     return request
 
 
@@ -210,8 +225,7 @@ class Asker:
         value, reason = parse_answer(response, self.task)
         if value == UNDEFINED:
             reason = "the model answered Undefined"
-        probabilities = None if self.task.multiple else first_token_probabilities(response.get("logprobs"),
-                                                                                   self.task.answers)
+        probabilities = None if self.task.multiple else decision_probabilities(response, self.task)
         score = probabilities and probabilities.get(POSITIVE)
         status = Status.ANSWERED if value is not None else Status.INVALID
         return Answer(value, status, [r for r in (reason, note) if r], score, probabilities, key, cached,
