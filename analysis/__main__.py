@@ -151,9 +151,7 @@ def _tasks(args) -> int:
     from analysis.specs import load_run
 
     run = load_run(args.run)
-    localization = run.localization
-    stages = {1: [run.task], 2: [name for name in (localization.task, localization.evidence, localization.site_probes)
-                                 if name] if localization else []}
+    stages = {1: [run.task], 2: run.localization.tasks if run.localization else []}
     print(" ".join(f"{stage}:{(TASKS_DIR / f'{name}.yaml').relative_to(ROOT)}" for stage, names in stages.items()
                    for name in names))
     return 0

@@ -10,13 +10,14 @@ For each embedded model, on the first ``limit`` reports of a corpus (cold cache)
   prompt before it, divided by that rate (a shared prefix costs once);
 - the pipeline: the run's labeling steps (``analysis.labeling.pipeline``) through the embedded
   server, as ``make paper`` runs them, with the model as its own gate: stage 1
-  on every report, stage 2 on those it called Yes;
+  on every report, stage 2 (each of its tasks: the sites, the evidence, the
+  per-site questions) on those it called Yes;
 - a naive reference over the same server, as a plain script would do it: the
   same instruction, but after the report (so no prefix is shared), free text
   generated and the answer parsed from it afterwards.
 
-It prints ``ratio_to_limit`` (pipeline time ÷ least time) per stage and
-``speedup_vs_naive`` per model, the peak memory of the server with every
+It prints ``ratio_to_limit`` (pipeline time ÷ least time) per stage,
+``speedup_vs_naive`` per model, stage 2's time over stage 1's (``stage2 ÷ stage1``), the peak memory of the server with every
 model loaded, and writes everything as JSON. A ratio below ``MEASUREMENT_FLOOR``
 means the limit was under-measured (the machine was busier while the rate
 was taken than while the pipeline ran), and is flagged as such. Model loading
@@ -148,9 +149,22 @@ def stage_prompts(model: LoadedModel, task: Task, texts: list[str]) -> list[list
     return [model.tokenize(model.render_chat(each)) for each in messages]
 
 
-def stage_tasks(run) -> dict[str, Task]:
-    """The run's tasks by stage: stage 1, and stage 2 where the run has a localization task."""
-    return {"stage1": load_task(run.task), **({"stage2": load_task(run.localization.task)} if run.localization else {})}
+def stage_tasks(run) -> dict[str, list[Task]]:
+    """The run's tasks by stage: stage 1's, and where the run has a localization, every task stage 2 asks (the
+    sites, the evidence, the per-site questions)."""
+    return {"stage1": [load_task(run.task)],
+            **({"stage2": [load_task(name) for name in run.localization.tasks]} if run.localization else {})}
+
+
+def stage_unique_tokens(model: LoadedModel, tasks: list[Task], texts: list[str]) -> int:
+    """The tokens a stage's prompts about ``texts`` do not share with the prompt before, task after task."""
+    return sum(sum(unique_tokens(stage_prompts(model, task, texts))) for task in tasks)
+
+
+def stage_seconds(seconds: dict, tag: str, tasks: list[Task]) -> float | None:
+    """A stage's time for ``tag``: the manifest's seconds of its tasks, summed; None where it ran none."""
+    times = [seconds[tag, task.name] for task in tasks if (tag, task.name) in seconds]
+    return sum(times) if times else None
 
 
 def _limit(unique: int, pipeline_s: float, rate: float) -> dict:
@@ -170,7 +184,7 @@ def bench(reports_file: Path = DEMO_DIR / "reports.csv", limit: int = 40, run_na
     registry = load_registry()
     tasks = stage_tasks(run)
     results = {"reports": len(reports), "reports_file": str(reports_file), "models": {},
-               "tasks": {stage: task.name for stage, task in tasks.items()}}
+               "tasks": {stage: [task.name for task in asked] for stage, asked in tasks.items()}}
     paper = paper_sent(paper_dir) if paper_dir else None
     host = f"http://127.0.0.1:{free_loopback_port()}"
     server = start_embedded_server(host)
@@ -191,9 +205,10 @@ def bench(reports_file: Path = DEMO_DIR / "reports.csv", limit: int = 40, run_na
                 rates = prompt_rates(model, sample)
                 labels, manifest = label_reports(session, files, reports)
                 sent, seconds = sent_prompts(files), manifest.seconds()
-            pipeline = {stage: seconds[tag, task.name] for stage, task in tasks.items() if sent[stage]}
-            unique = {stage: sum(unique_tokens(stage_prompts(model, tasks[stage], sent[stage]))) for stage in pipeline}
-            naive_s, naive_answers = naive_run(client, tag, tasks["stage1"], texts, run.options_for(tag))
+            pipeline = {stage: stage_seconds(seconds, tag, asked) for stage, asked in tasks.items()
+                        if sent[stage]}
+            unique = {stage: stage_unique_tokens(model, tasks[stage], sent[stage]) for stage in pipeline}
+            naive_s, naive_answers = naive_run(client, tag, tasks["stage1"][0], texts, run.options_for(tag))
             rates += prompt_rates(model, sample)
             rate = statistics.median(rates)
             results["models"][tag] = {
@@ -201,17 +216,18 @@ def bench(reports_file: Path = DEMO_DIR / "reports.csv", limit: int = 40, run_na
                 "reports_sent": {stage: len(sent[stage]) for stage in pipeline},
                 **{stage: _limit(unique[stage], pipeline[stage], rate) for stage in pipeline},
                 "pipeline_reports_per_s": len(texts) / pipeline["stage1"],
+                **({"stage2_to_stage1": pipeline["stage2"] / pipeline["stage1"]} if "stage2" in pipeline else {}),
                 "speedup_vs_naive": naive_s / pipeline["stage1"],
                 "pipeline_answers": labels.extravasation[labels.model == tag].value_counts().reindex(LABELS, fill_value=0).to_dict(),
                 "naive_answers": pd.Series(naive_answers).value_counts().reindex(LABELS, fill_value=0).to_dict(),
             }
             if paper:
                 results.setdefault("paper", {"run_dir": str(paper["run_dir"]), "models": {}})["models"][tag] = {
-                    stage: {"unique_tokens": sum(unique_tokens(stage_prompts(model, tasks[stage], sent)))}
+                    stage: {"unique_tokens": stage_unique_tokens(model, tasks[stage], sent)}
                     for stage, sent in paper["texts"].items() if stage in tasks}
                 for stage, entry in results["paper"]["models"][tag].items():
                     entry["least_s"] = entry["unique_tokens"] / rate
-                    entry["pipeline_s"] = paper["seconds"].get((tag, tasks[stage].name))
+                    entry["pipeline_s"] = stage_seconds(paper["seconds"], tag, tasks[stage])
             del model
         results["server_peak_memory_gib"] = peak_memory_bytes(server.pid) / GIB
         results["models_loaded"] = [m["name"] for m in httpx.get(f"{host}/api/ps").json()["models"]]
@@ -247,7 +263,9 @@ def paper_ratio(models: dict, wall_s: float) -> dict:
     for total in stages.values():
         total["ratio_to_limit"] = total["pipeline_s"] / total["least_s"]
     least = sum(total["least_s"] for total in stages.values())
-    return {"stages": stages, "labeling_wall_s": wall_s, "least_s": least, "ratio_to_limit": wall_s / least}
+    return {"stages": stages, "labeling_wall_s": wall_s, "least_s": least, "ratio_to_limit": wall_s / least,
+            **({"stage2_to_stage1": stages["stage2"]["pipeline_s"] / stages["stage1"]["pipeline_s"]}
+               if {"stage1", "stage2"} <= set(stages) else {})}
 
 
 def _stage1_through(run, hosts: list[str], tag: str, reports: pd.DataFrame) -> tuple[float, dict]:
@@ -301,13 +319,14 @@ def table(results: dict) -> str:
                 continue
             figures = m[stage]
             rows.append({
-                "model": tag, "stage": stage, "task": results["tasks"][stage],
+                "model": tag, "stage": stage, "tasks": ", ".join(results["tasks"][stage]),
                 "prompt tok/s": f"{m['prompt_tokens_per_s']:.1f} ({min(m['rates']):.1f}-{max(m['rates']):.1f})",
                 "unique tokens": figures["unique_tokens"], "least s": f"{figures['least_s']:.1f}",
                 "pipeline s": f"{figures['pipeline_s']:.1f}",
                 "ratio_to_limit": f"{figures['ratio_to_limit']:.2f}" + (" (limit under-measured)"
                                                                        if figures["measurement_error"] else ""),
                 "speedup_vs_naive": f"{m['speedup_vs_naive']:.2f}" if stage == "stage1" else "",
+                "stage2 ÷ stage1": f"{m['stage2_to_stage1']:.2f}" if stage == "stage2" else "",
             })
     memory = (f"server peak memory with {', '.join(results['models_loaded'])} loaded: "
               f"{results['server_peak_memory_gib']:.2f} GiB")
@@ -320,6 +339,8 @@ def table(results: dict) -> str:
         cold = ("" if not paper["from_cache"] else
                 f" [not a cold run: {paper['from_cache']} answers came from the cache, so these ratios understate]")
         text += (f"\nthe last make paper ({paper['run_dir']}){cold}, at these rates: " + "; ".join(lines)
+                 + (f"; stage 2 took {paper['stage2_to_stage1']:.2f} times stage 1's time"
+                    if "stage2_to_stage1" in paper else "")
                  + f"; labeling from first request to last answer {paper['labeling_wall_s'] / 60:.1f} min against "
                  f"{paper['least_s'] / 60:.1f} (ratio {paper['ratio_to_limit']:.2f})")
     return text

@@ -131,6 +131,11 @@ class Localization(_Spec):
                                   "probability for each label set, chosen on a development split; a site is then "
                                   "named where its probability reaches its cut (`cut_locations`).")
 
+    @property
+    def tasks(self) -> list[str]:
+        """Every task stage 2 asks, in the order it asks them, each once."""
+        return list(dict.fromkeys(name for name in (self.task, self.evidence, self.site_probes) if name))
+
     @model_validator(mode="after")
     def _cuts_need_probes(self) -> "Localization":
         if self.site_cuts and not self.site_probes:
