@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from analysis.data.vocabulary import Status
+from analysis.data.vocabulary import Status, site_score_column
+from analysis.labeling.inputs import prompt_inputs
 from analysis.llm import asking
 from analysis.llm.asking import Asker, spare_tokens
 from analysis.llm.cache import ResponseCache
@@ -110,6 +111,27 @@ def test_site_questions_to_a_closed_turn_model_name_the_site_in_the_question_and
     assert [request["messages"][-1]["content"].split("\n\n")[-1] for request in sent] == [
         probes.probe_question.replace("{{ probe }}", site) for site in probes.probes]
     assert all(request["format"] == probes.answer_schema and len(request["messages"]) == 1 for request in sent)
+
+
+def test_the_evidence_and_site_questions_follow_each_models_template_and_every_span_is_the_reports_text(ollama, tmp_path):
+    labels, manifest = run_labels(REPORTS, tmp_path / "out", run=paper_run(), models=[LLAMA, MISTRAL], host=ollama,
+                                  cache_path=tmp_path / "cache.sqlite")
+    localization = PAPER.localization
+    for task in (localization.evidence, localization.site_probes):
+        decided = {row["tag"]: row["decision"] for row in manifest.preflight[task]["models"]}
+        assert decided == {LLAMA: "first_token", MISTRAL: "structured"}, task
+    gated = labels[labels.model.isin([LLAMA, MISTRAL]) & labels.gated]
+    assert len(gated) == 2 * manifest.stage2.sent > 0
+    impressions = prompt_inputs(REPORTS, PAPER).set_index("report_id").prompt_text
+    spans = [(row.model, impressions[row.report_id], span) for row in gated.itertuples() for span in row.evidence]
+    assert spans and all(text[span["start"]:span["end"]] == span["text"] for _, text, span in spans)
+    # The letters' probabilities at the answer token: after the prefix on the open turn, in the JSON on the closed.
+    assert all(0 < span["p"] <= 1 for _, _, span in spans) and {tag for tag, _, _ in spans} == {LLAMA, MISTRAL}
+    site_scores = gated[[site_score_column(site) for site in load_task(localization.site_probes).probes]]
+    assert site_scores.melt().value.dropna().between(0, 1).all() and site_scores.notna().any(axis=None)
+    # A site without a probability is a question without a valid answer, and its row says why.
+    missing = site_scores.isna().any(axis=1)
+    assert gated.reasons[missing].map(lambda reasons: any(r.startswith("site probabilities: ") for r in reasons)).all()
 
 
 @pytest.mark.llm  # starts its own server
