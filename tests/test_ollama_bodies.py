@@ -12,7 +12,8 @@ import pytest
 
 from analysis.data.vocabulary import Status
 from analysis.llm.answers import first_token_probabilities, parse_answer
-from analysis.llm.asking import Asker, build_request
+from analysis.config import TASKS_DIR
+from analysis.llm.asking import Asker, build_request, refuse_format_with_prefill
 from analysis.llm.cache import ResponseCache
 from analysis.llm.client import describe_models
 from analysis.llm.ollama_api import OllamaBackend, is_load_failure, is_transient, weights_digest
@@ -121,3 +122,26 @@ def test_an_input_too_long_refusal_is_undefined_and_the_busy_server_is_retried(t
 
 def test_every_request_asks_ollama_to_refuse_rather_than_cut():
     assert build_request("m", STAGE1, "Splenic laceration.", OPTIONS)["truncate"] is False
+
+
+def every_request_a_task_can_send() -> list[dict]:
+    """Each shipped task's request, decided at the first token and by its written answer, for each item it asks."""
+    requests = []
+    for path in sorted(TASKS_DIR.glob("*.yaml")):
+        task = load_task(path.stem)
+        for decision in ("first_token", "structured"):
+            asked = task.model_copy(update={"decision": decision})
+            for probe in task.probes or [None]:
+                requests.append(build_request("m", asked, "Splenic laceration. Active extravasation.", OPTIONS, probe=probe))
+    return requests
+
+
+def test_no_request_carries_a_format_and_a_reply_prefix_together():
+    """Ollama does not advance a format's grammar over the prompt (runner/llamarunner/runner.go): with a prefilled
+    `{"answer": "` the grammar would start again at `{` and mask the answer token."""
+    requests = every_request_a_task_can_send()
+    assert len(requests) > 2 * len(list(TASKS_DIR.glob("*.yaml")))
+    assert not [r for r in requests if r.get("format") and r["messages"][-1]["role"] == "assistant"]
+    both = {"model": "m", "format": STAGE1.answer_schema, "messages": STAGE1.messages("Splenic laceration.")}
+    with pytest.raises(ValueError, match="both a format and a reply prefix"):
+        refuse_format_with_prefill(both)
