@@ -12,14 +12,14 @@ import pytest
 
 from analysis.config import DEMO_DIR, MODELS_DIR
 from analysis.data.io import read_reports, read_truth
-from analysis.data.vocabulary import LOCATIONS, Status
+from analysis.data.vocabulary import LOCATIONS, Status, site_score_column
 from analysis.labeling.inputs import prompt_inputs
 from analysis.labeling.session import Session
 from analysis.labeling.stage1 import label_stage1
 from analysis.llm.cache import ResponseCache
 from analysis.llm.client import free_loopback_port
 from analysis.serving.weights import load_registry
-from analysis.specs import load_run
+from analysis.specs import load_run, load_task
 from tests.conftest import stop_server
 from tests.frames import run_labels
 
@@ -132,3 +132,12 @@ def test_stage_two_through_llama_server_writes_sites_held_to_the_schema(llama_se
     assert check["decision"] == "structured" and check["json_schema"] is not False
     sent = ResponseCache(tmp_path / "out" / "cache.sqlite", read_only=True).request_of(answered.locations_keys.iloc[0][0])
     assert sent["response_format"]["type"] == "json_schema" and sent["max_tokens"] == 64
+    # The evidence and the per-site questions are decided at the first token there, as stage 1 is.
+    for task in (LLAMA_SERVER.localization.evidence, LLAMA_SERVER.localization.site_probes):
+        (check,) = manifest.preflight[task]["models"]
+        assert (check["decision"], check["open_turn"], check["logprobs"]) == ("first_token", True, True), task
+    impressions = prompt_inputs(bleeding, LLAMA_SERVER).set_index("report_id").prompt_text
+    spans = [(impressions[row.report_id], span) for row in asked.itertuples() for span in row.evidence]
+    assert spans and all(text[span["start"]:span["end"]] == span["text"] and 0 < span["p"] <= 1 for text, span in spans)
+    probes = load_task(LLAMA_SERVER.localization.site_probes).probes
+    assert asked[[site_score_column(site) for site in probes]].notna().all(axis=None)
