@@ -145,3 +145,32 @@ def test_no_request_carries_a_format_and_a_reply_prefix_together():
     both = {"model": "m", "format": STAGE1.answer_schema, "messages": STAGE1.messages("Splenic laceration.")}
     with pytest.raises(ValueError, match="both a format and a reply prefix"):
         refuse_format_with_prefill(both)
+
+
+def server_built_from_source(logprobs: bool) -> OllamaBackend:
+    """An Ollama that reports 0.0.0 (version/version.go's default, a build from source): it renders a request
+    with an open turn, answers with or without log-probabilities, and refuses an over-long prompt with
+    truncate: false as runner/llamarunner/runner.go does."""
+    def handle(request: httpx.Request) -> httpx.Response:
+        sent = json.loads(request.content)
+        if sent.get("_debug_render_only"):
+            text = "".join(m["content"] for m in sent["messages"])
+            return httpx.Response(200, json={"_debug_info": {"rendered_template": f"[INST] {text}"}})
+        if len(sent["messages"][0]["content"]) > sent["options"]["num_ctx"]:
+            return httpx.Response(ERRORS["input_too_long"]["status"], json=ERRORS["input_too_long"]["body"])
+        return httpx.Response(200, json=body("chat_logprobs.json" if logprobs else "chat_no_logprobs.json"))
+
+    client = ollama.Client(host="http://127.0.0.1:11434", transport=httpx.MockTransport(handle))
+    return OllamaBackend("http://127.0.0.1:11434", client, "ollama 0.0.0", "0.0.0")
+
+
+def test_a_server_without_a_release_number_is_probed_and_the_check_says_its_version_is_unknown():
+    checked = preflight([server_built_from_source(logprobs=True)], load_run("paper"), STAGE1,
+                        {"llama3.1:70b": {"digest": "d"}}, ["Grade IV splenic laceration."], cache=None)
+    check = checked.check_of("llama3.1:70b")
+    assert (check.logprobs, check.decision) == (True, "first_token")
+    assert "probed: log-probabilities yes; an over-long prompt with truncate: false is refused" in check.note
+    assert "ollama 0.0.0 (version 0.0.0): version unknown: no release number" in checked.table()
+    with pytest.raises(ServerTooOld, match=r"Ollama 0\.0\.0, no release number .* returned no log-probabilities"):
+        preflight([server_built_from_source(logprobs=False)], load_run("paper"), STAGE1,
+                  {"llama3.1:70b": {"digest": "d"}}, ["Grade IV splenic laceration."], cache=None)

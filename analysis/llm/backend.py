@@ -107,6 +107,11 @@ class Backend(ABC):
         """Refuse a server that cannot give what the run needs; by default none is refused before the run (each
         answer is checked as it arrives)."""
 
+    @property
+    def version_note(self) -> str:
+        """What the check says about the server's version beside its name; by default nothing."""
+        return ""
+
     @abstractmethod
     def check_model(self, run, task, tag: str, longest_text: str):
         """What this server does with ``task`` for ``tag``, asked before the run with the run's longest text:

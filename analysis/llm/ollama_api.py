@@ -16,7 +16,7 @@ import ollama
 
 from analysis.config import normalize_host
 from analysis.llm.asking import build_request, words
-from analysis.llm.preflight import FIRST_TOKEN, ModelCheck, structured_instead
+from analysis.llm.preflight import FIRST_TOKEN, ModelCheck, add_note, structured_instead
 from analysis.llm.backend import (
     ModelMissing,
     ModelNotLoaded,
@@ -40,6 +40,11 @@ LOAD_FAILURE_SIGNS = (
 # What a server says when a prompt does not fit its context: the embedded server, and Ollama's runner when
 # the request says truncate: false (runner/llamarunner/runner.go) or context shift is off (llm/llama_server.go).
 TOO_LONG_SIGNS = ("num_ctx", "exceeds the context length", "longer than the context length")
+PROBE_TIMEOUT_S = 600  # a probe loads the model, as a run's first request does
+# What /api/version says of a build from source without -ldflags "-X=github.com/ollama/ollama/version.Version=…"
+# (version/version.go's default), and what the check then says.
+UNKNOWN_VERSION_NOTE = ("version unknown: no release number (an Ollama built from source), so no version gate "
+                        "applies and what the server can do was probed instead")
 # Ollama's /api/show names the weights' blob in its modelfile: FROM .../blobs/sha256-<hex> (sha256:<hex> before).
 WEIGHTS_BLOB = re.compile(r"^FROM \S*sha256[-:]([0-9a-f]{64})\s*$", re.MULTILINE)
 
@@ -154,9 +159,13 @@ class OllamaBackend(Backend):
                        too_long=error.status_code == 400 and any(sign in str(error.error) for sign in TOO_LONG_SIGNS),
                        hint=f" (`ollama pull {tag}`)" if error.status_code == 404 else "")
 
+    @property
+    def version_note(self) -> str:
+        return "" if version_tuple(self.number) else UNKNOWN_VERSION_NOTE
+
     def require(self) -> None:
-        """Refuse a server whose version returns no log-probabilities; a development build is let through
-        (each answer is checked for log-probabilities as it arrives)."""
+        """Refuse a server whose version returns no log-probabilities; one without a release number is probed
+        instead, model by model (``check_model``)."""
         version = version_tuple(self.number)
         if version is not None and version < LOGPROBS_SINCE:
             raise ServerTooOld(
@@ -177,9 +186,13 @@ class OllamaBackend(Backend):
         options = run.options_for(tag, task)
         request = build_request(tag, task, longest_text, options, probe=task.longest_probe)
         version = version_tuple(self.number)
-        # A release this old is refused before any model is checked (``require``); a development build may lack them.
+        # A release this old is refused before any model is checked (``require``); one without a number is probed.
         check = ModelCheck(tag=tag, decision=task.decision, open_turn=None, num_ctx=options["num_ctx"],
-                           logprobs=True if version else None)
+                           logprobs=True if version else self._probe_logprobs(tag, options))
+        if version is None:
+            refuses = self._probe_truncate(tag, options)
+            add_note(check, "probed: log-probabilities yes; an over-long prompt with truncate: false is " + (
+                "refused" if refuses else "cut, not refused (each answer's prompt_eval_count shows a cut prompt)"))
         if version is not None and version < DEBUG_RENDER_SINCE:
             return structured_instead(check, task, f"Ollama {self.number} cannot show a rendered prompt")
         rendered = self._rendered(request)
@@ -198,6 +211,33 @@ class OllamaBackend(Backend):
             if not check.open_turn:
                 return structured_instead(check, task, "the template closes the reply's turn")
         return check
+
+    def _probe_logprobs(self, tag: str, options: dict) -> bool:
+        """Whether a server without a version number returns log-probabilities for ``tag``; one that does not is
+        refused, as a release before them is."""
+        probe = {"model": tag, "messages": [{"role": "user", "content": "Reply with the word yes."}],
+                 "options": {**options, "num_predict": 2}, "logprobs": True, "top_logprobs": 1}
+        if self.chat(probe, timeout_s=PROBE_TIMEOUT_S).get("logprobs"):
+            return True
+        raise ServerTooOld(
+            f"The LLM server at {self.host} reports Ollama {self.number}, no release number (a build from source), "
+            f"and returned no log-probabilities when {tag} was asked for them; this pipeline reads answers from "
+            f"log-probabilities. Build Ollama 0.12.11 or later, or run a release (https://ollama.com/download)."
+        )
+
+    def _probe_truncate(self, tag: str, options: dict) -> bool:
+        """Whether a server without a version number refuses a prompt over ``num_ctx`` when told truncate: false
+        (Ollama from 0.12.6), rather than cutting it."""
+        too_long = "yes " * (options["num_ctx"] + 16)  # each word at least one token
+        probe = {"model": tag, "messages": [{"role": "user", "content": too_long}],
+                 "options": {**options, "num_predict": 1}, "truncate": False}
+        try:
+            self.chat(probe, timeout_s=PROBE_TIMEOUT_S)
+        except Refused as refusal:
+            if refusal.too_long:
+                return True
+            raise
+        return False
 
     def _rendered(self, request: dict) -> str | None:
         """``request`` as the server renders it with the model's template; None where it does not show it."""

@@ -106,6 +106,7 @@ class ServerCheck:
     server: str
     version: str
     models: list[ModelCheck]
+    note: str = ""  # what the version says, where it says less than a release number would
 
 
 def _longest(check: ModelCheck) -> str:
@@ -132,7 +133,7 @@ class Preflight:
 
     def record(self) -> dict:
         """For the manifest: each server's checks, and how the run asks each model."""
-        return {"servers": [{"host": s.host, "server": s.server, "version": s.version,
+        return {"servers": [{"host": s.host, "server": s.server, "version": s.version, "note": s.note,
                              "models": [_record(check) for check in s.models]} for s in self.servers],
                 "models": [_record(self.check_of(tag)) for tag in self.tags]}
 
@@ -149,7 +150,8 @@ class Preflight:
                 check.note,
             ] for check in server.models]
             widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-            lines.append(f"Server {server.host}: {server.server} (version {server.version})")
+            lines.append(f"Server {server.host}: {server.server} (version {server.version})"
+                         + (f": {server.note}" if server.note else ""))
             lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in [header, *rows]]
         if len(self.servers) > 1:
             decided = ", ".join(f"{tag}: {self.check_of(tag).decision}" for tag in self.tags)
@@ -171,5 +173,5 @@ def preflight(servers: list[Backend], run, task, described: dict[str, dict], tex
                 check.other_servers = {name: count for name, count in
                                        cache.servers(check.tag, described[check.tag]["digest"], task.name).items()
                                        if name != server.version}
-        checks.append(ServerCheck(server.host, server.version, server.number, models))
+        checks.append(ServerCheck(server.host, server.version, server.number, models, server.version_note))
     return Preflight(checks)

@@ -44,6 +44,9 @@ class OllamaBehaviour(BaseModel):
 
     version: str = Field(LOGPROBS_SINCE, description="What /api/version reports, and what this version of "
                          "Ollama supports: logprobs from 0.12.11, truncate from 0.12.6, _debug_render_only from 0.11.5.")
+    built_from: str | None = Field(None, description="A build from source reports version 0.0.0 "
+                                   "(version/version.go) whatever it can do: the release whose source it was built "
+                                   "from, which decides what it supports; none: the version it reports.")
     aliases: dict[str, str] = Field({}, description="Tags served by an embedded model's weights, e.g. "
                                     "llama3.1:70b: qwen2.5-coder:1.5b, so that the paper's run file runs unchanged.")
     closed_turn: list[str] = Field([], description="Tags whose chat template closes every assistant turn, the "
@@ -64,7 +67,7 @@ class OllamaBehaviour(BaseModel):
                                    "(server/images.go), /api/show's modelfile names the weights' blob.")
 
     def supports(self, since: str) -> bool:
-        return at_least(self.version, since)
+        return at_least(self.built_from or self.version, since)
 
     def weights_of(self, tag: str) -> str:
         """The embedded model whose weights answer for ``tag``."""
