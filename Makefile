@@ -43,6 +43,8 @@ SPLIT ?= $(if $(filter data/demo/reports.csv,$(REPORTS)),data/demo/split.csv,)
 CASE_FEATURES ?= $(if $(filter data/demo/reports.csv,$(REPORTS)),data/demo/case_features.csv,)
 # Each Yes report's true evidence statements, to score the evidence spans; none for your own data.
 EVIDENCE ?= $(if $(filter data/demo/reports.csv,$(REPORTS)),data/demo/evidence.csv,)
+# True: ask models whose template puts no chat structure around the messages, which the check refuses (--allow-raw).
+ALLOW_RAW ?= False
 ID_COLUMN ?= report_id
 TEXT_COLUMN ?= report_text
 PROCESSED := data/processed/$(RUN)
@@ -164,7 +166,7 @@ $(INPUTS) &: notebooks/01_data.py $(REPORTS) $(TRUTH) $(SPLIT) $(EVIDENCE) $(RUN
 	$(call run_notebook,01_data,-p reports_file $(REPORTS) -p truth_file $(TRUTH) -r split_file '$(SPLIT)' -r evidence_file '$(EVIDENCE)' -p id_column $(ID_COLUMN) -p text_column $(TEXT_COLUMN))
 
 $(STAGE1): notebooks/02_stage1.py $(PROCESSED)/inputs.csv $(STAGE1_TASK) $(RULE_FILES) $(RUN_FILE) $(NOTEBOOK_DEPS_02_stage1)
-	$(call run_notebook,02_stage1,)
+	$(call run_notebook,02_stage1,-p allow_raw $(ALLOW_RAW))
 
 $(ENSEMBLE): notebooks/03_ensemble.py $(STAGE1) $(PROCESSED)/truth.csv $(RUN_FILE) $(NOTEBOOK_DEPS_03_ensemble)
 	$(call run_notebook,03_ensemble,)
@@ -173,7 +175,7 @@ $(TABLE1A) &: notebooks/04_table1a.py $(ENSEMBLE) $(PROCESSED)/truth.csv $(PROCE
 	$(call run_notebook,04_table1a,-p figures_dir $(FIGURES) -r case_features_file '$(CASE_FEATURES)')
 
 $(STAGE2) &: notebooks/05_localization.py $(ENSEMBLE) $(PROCESSED)/truth_dev.csv $(FIGURES)/table1a.csv $(STAGE2_TASK) $(wildcard analysis/site_cuts/$(RUN).yaml) analysis/published.yaml $(RULE_FILES) $(RUN_FILE) $(NOTEBOOK_DEPS_05_localization)
-	$(call run_notebook,05_localization,-p figures_dir $(FIGURES))
+	$(call run_notebook,05_localization,-p figures_dir $(FIGURES) -p allow_raw $(ALLOW_RAW))
 
 $(PLOTS) &: notebooks/06_figures.py $(PROCESSED)/labels.csv $(PROCESSED)/truth_dev.csv $(FIGURES)/table1a.csv $(FIGURES)/table1b.csv $(CASE_FEATURES) analysis/runs/paper.yaml $(RUN_FILE) $(NOTEBOOK_DEPS_06_figures)
 	$(call run_notebook,06_figures,-p figures_dir $(FIGURES) -p readme_results $(README_RESULTS) -r case_features_file '$(CASE_FEATURES)')
@@ -202,6 +204,10 @@ test-fast: setup-test
 serve: setup
 	$(BIN)/python -m analysis serve
 
+## Put the run's embedded models into the Ollama at OLLAMA_HOST from their GGUF files, with templates that leave the reply's turn open
+ollama-import: setup
+	$(BIN)/python -m analysis ollama-import --run $(RUN)
+
 LAB_AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 ## Open the notebooks in JupyterLab (loopback only; no news, update or extension-index requests)
 lab: setup
@@ -222,4 +228,4 @@ clean:
 	@# The committed figures are the demo run's published results: only what a run added beside them goes.
 	git ls-files --others --exclude-standard -z -- $(FIGURES) | xargs -0 rm -f
 
-.PHONY: help setup setup-test setup-llama-server paper variants site-cuts test test-fast serve lab clean
+.PHONY: help setup setup-test setup-llama-server paper variants site-cuts test test-fast serve ollama-import lab clean

@@ -40,7 +40,7 @@ def _label(args) -> int:
 
     reports = read_reports(args.reports, id_column=args.id_column, text_column=args.text_column)
     session = Session(args.run, models=args.models or None, host=args.host, cache_path=args.cache,
-                      refresh=args.refresh, workers=args.workers, task=args.task)
+                      refresh=args.refresh, workers=args.workers, task=args.task, allow_raw=args.allow_raw)
     files = RunFiles(args.out)
     labels, _ = label_reports(session, files, reports.head(args.limit) if args.limit else reports)
     print(f"{labels.report_id.nunique()} reports, {labels.model.nunique()} label sets. Wrote {files.labels} and "
@@ -54,7 +54,7 @@ def _check(args) -> int:
     from analysis.labeling.inputs import prompt_inputs
     from analysis.labeling.session import Session
 
-    session = Session(args.run, models=args.models or None, host=args.host, task=args.task)
+    session = Session(args.run, models=args.models or None, host=args.host, task=args.task, allow_raw=args.allow_raw)
     if not session.tags:
         raise SystemExit("check: the models chosen ask no LLM server (the rules need none)")
     inputs = prompt_inputs(read_reports(args.reports, id_column=args.id_column, text_column=args.text_column), session.run)
@@ -62,6 +62,34 @@ def _check(args) -> int:
     print(f"Preflight of run '{session.run.name}', task {session.task.name} v{session.task.version}, "
           f"with the longest of {len(texts)} impressions in {args.reports}:")
     session.check(session.task, texts)
+    return 0
+
+
+def _ollama_import(args) -> int:
+    """Each embedded model of the run, put into the Ollama at --host (or OLLAMA_HOST) from its GGUF file."""
+    import ollama
+
+    from analysis.config import normalize_host, ollama_host
+    from analysis.llm.backend import warn_if_remote
+    from analysis.llm.modelfile import import_model, modelfile
+    from analysis.serving.weights import load_registry
+    from analysis.specs import load_run
+
+    run, registry = load_run(args.run), load_registry()
+    host = normalize_host(args.host or ollama_host())
+    warn_if_remote(host)
+    client = ollama.Client(host=host)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for tag in (tag for tag in run.tags if tag in registry):
+        model, options = registry[tag], run.options_for(tag)
+        gguf = model.path(args.models_dir)
+        if not gguf.is_file():
+            raise SystemExit(f"ollama-import: {gguf} is missing; run `make setup` first")
+        written = args.out / f"{tag.replace(':', '-')}.Modelfile"
+        written.write_text(modelfile(gguf, model.chat_format, model.system, options))
+        print(f"{tag}: creating it on {host} from {gguf.name} (its Modelfile: {written}) ...", flush=True)
+        import_model(client, tag, gguf, model.chat_format, model.system, options)
+    print(f"Done. `python -m analysis check --run {args.run}` shows how Ollama asks each model.")
     return 0
 
 
@@ -186,6 +214,10 @@ def _reproduce(args) -> int:
     return 0
 
 
+ALLOW_RAW_HELP = ("ask models whose template puts no chat structure around the messages (a GGUF file imported "
+                  "without a TEMPLATE), which the check otherwise refuses; the manifest records it")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__)
     commands = parser.add_subparsers(dest="name", required=True)
@@ -225,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     label.add_argument("--host", help="one LLM server in place of the run file's hosts and OLLAMA_HOST (an Ollama host, "
                        "or an OpenAI-compatible base URL for a run whose backend is openai)")
     label.add_argument("--workers", type=int, help="requests in flight to each server at once (default: the run file's)")
+    label.add_argument("--allow-raw", action="store_true", help=ALLOW_RAW_HELP)
     label.set_defaults(handler=_label)
 
     check = commands.add_parser("check", help="before a run: the server, its version, and how each model must be "
@@ -236,7 +269,16 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--reports", type=Path, default=DEMO_DIR / "reports.csv", help="reports whose longest impression is checked")
     check.add_argument("--id-column", default="report_id")
     check.add_argument("--text-column", default="report_text")
+    check.add_argument("--allow-raw", action="store_true", help=ALLOW_RAW_HELP)
     check.set_defaults(handler=_check)
+
+    imports = commands.add_parser("ollama-import", help="put the run's embedded models into a running Ollama from "
+                                  "their GGUF files, each with a chat template that leaves the reply's turn open")
+    imports.add_argument("--run", default="embedded", help="run file whose embedded models and options to use")
+    imports.add_argument("--host", help="the Ollama server (default: OLLAMA_HOST, else 127.0.0.1:11434)")
+    imports.add_argument("--models-dir", type=Path, default=MODELS_DIR)
+    imports.add_argument("--out", type=Path, default=BUILD_DIR / "ollama", help="folder for the Modelfiles written")
+    imports.set_defaults(handler=_ollama_import)
 
     evaluate = commands.add_parser("evaluate", help="Tables 1A and 1B, with intervals, from any labeler's labels "
                                    "(report_id, model, extravasation; locations, p_yes, reason if it has them) and ground truth")
@@ -307,12 +349,14 @@ def main(argv: list[str] | None = None) -> int:
         RequestRefused,
         ServerUnavailable,
     )
+    from analysis.llm.preflight import RawTemplate
     from analysis.serving.weights import ProvisioningError
     from analysis.specs import SpecError
 
     try:
         return args.handler(args)
-    except (ServerUnavailable, ModelMissing, ModelNotLoaded, RequestRefused, DataError, SpecError, ProvisioningError) as error:
+    except (ServerUnavailable, ModelMissing, ModelNotLoaded, RequestRefused, RawTemplate, DataError, SpecError,
+            ProvisioningError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -29,6 +29,7 @@ RUNS_DIR = PACKAGE_DIR / "runs"
 SITE_CUTS_DIR = PACKAGE_DIR / "site_cuts"  # per-site cuts chosen on a development split (python -m analysis site-cuts)
 RULES_DIR = PACKAGE_DIR / "rules"  # rule files of the rule-based baseline
 MODEL_REGISTRY_FILE = PACKAGE_DIR / "models.yaml"
+CHAT_TEMPLATES_FILE = PACKAGE_DIR / "chat_templates.yaml"  # Ollama TEMPLATEs that leave the reply's turn open
 PUBLISHED_FILE = PACKAGE_DIR / "published.yaml"  # the study's Tables 1A and 1B
 
 # Overridable so that tests and experiments need not touch the project's cache.

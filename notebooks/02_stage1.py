@@ -33,6 +33,7 @@
 # %% tags=["parameters"]
 run_name = "embedded"  # a run file in analysis/runs: embedded or paper
 processed_dir = ""  # this run's files; empty for data/processed/<run_name>
+allow_raw = False  # ask models whose template has no chat structure (make paper ALLOW_RAW=True)
 
 # %%
 import pandas as pd
@@ -45,7 +46,7 @@ from analysis.labeling.stage1 import stage1_step
 from analysis.reporting.views import answer_counts, disagreements, exchange
 
 files = RunFiles(run_dir(run_name, processed_dir))
-session = Session(run_name)
+session = Session(run_name, allow_raw=allow_raw)
 print(f"Task {session.task.name} v{session.task.version}, decided by {session.task.decision}; models: {', '.join(session.tags)}")
 
 # %% [markdown]

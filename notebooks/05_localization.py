@@ -27,6 +27,7 @@
 # %% tags=["parameters"]
 run_name = "embedded"  # a run file in analysis/runs: embedded or paper
 processed_dir = ""  # this run's files; empty for data/processed/<run_name>
+allow_raw = False  # ask models whose template has no chat structure (make paper ALLOW_RAW=True)
 figures_dir = "figures"  # where the tables go
 
 # %%
@@ -42,7 +43,7 @@ from analysis.reporting.tables import table1b_step
 from analysis.reporting.views import exchange
 
 files = RunFiles(run_dir(run_name, processed_dir))
-session = Session(run_name)
+session = Session(run_name, allow_raw=allow_raw)
 
 # %% [markdown]
 # The gated reports go to every model; answers already in the response

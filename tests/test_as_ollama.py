@@ -6,14 +6,17 @@ The paper's tags are served by the smallest embedded model (aliases), so the run
 """
 
 import json
+import re
 import subprocess
 import sys
 import time
 
+import httpx
 import pandas as pd
 import pytest
 import yaml
 
+from analysis.config import ROOT
 from analysis.data.vocabulary import Status, site_score_column
 from analysis.labeling.inputs import prompt_inputs
 from analysis.llm import asking
@@ -75,8 +78,8 @@ def test_the_check_prints_its_table_and_asks_the_closed_turn_model_for_its_json(
     assert result.returncode == 0, result.stderr
     rows = {line.split()[0]: line for line in result.stdout.splitlines() if line.split() and line.split()[0] in PAPER.tags}
     assert f"Server {ollama}: ollama 0.13.0 (version 0.13.0)" in result.stdout
-    assert rows[LLAMA].split()[1:3] == ["yes", "first_token"]
-    assert rows[MISTRAL].split()[1:3] == ["no", "structured"] and "closes the reply's turn" in rows[MISTRAL]
+    assert rows[LLAMA].split()[1:4] == ["yes", "yes", "first_token"]
+    assert rows[MISTRAL].split()[1:4] == ["yes", "no", "structured"] and "closes the reply's turn" in rows[MISTRAL]
     (header,) = [line for line in result.stdout.splitlines() if line.startswith("model ")]
     assert "fits" in header and " yes " in rows[LLAMA]
 
@@ -243,3 +246,110 @@ def test_a_model_removed_mid_run_ends_the_run_in_one_line_keeping_what_was_answe
         run_labels(REPORTS, tmp_path / "out", run=run, host=ollama, cache_path=tmp_path / "cache.sqlite", models=[REMOVED_SOON])
     # Its first request was the preflight's rendering; the one answer after it is kept for the next run.
     assert len(ResponseCache(tmp_path / "cache.sqlite")) == 1
+
+
+def check_command(host: str, run: str, *more: str) -> list[str]:
+    return [sys.executable, "-m", "analysis", "check", "--run", run, "--host", host, *more]
+
+
+def check_rows(stdout: str, tags) -> dict[str, list[str]]:
+    """The check table's row of each tag, split into its columns (two spaces or more apart)."""
+    return {line.split()[0]: re.split(r"\s{2,}", line) for line in stdout.splitlines() if line.split() and line.split()[0] in tags}
+
+
+@pytest.mark.llm  # starts its own servers
+def test_a_model_imported_without_a_template_is_refused_on_ollamas_own_runner_and_not_on_llama_server(
+        tmp_path_factory, tmp_path, monkeypatch):
+    """Up to 0.24 such a model gets {{ .Prompt }}: the check names it and the TEMPLATE line that fixes it, and
+    --allow-raw goes on, the manifest saying so. From 0.30 llama-server applies the GGUF's own template."""
+    monkeypatch.setenv("EXTRAVASATION_RESPONSE_CACHE", str(tmp_path / "check.sqlite"))
+    url, process = start(tmp_path_factory, "bare", version="0.24.0", aliases={QWEN: SMALL_MODEL}, template_less=[QWEN])
+    try:
+        refused = subprocess.run(check_command(url, "paper", "--models", QWEN), capture_output=True, text=True, timeout=300)
+        assert refused.returncode == 1
+        assert f"{QWEN}: the server renders its requests as the messages' text with no chat structure" in refused.stderr
+        assert 'TEMPLATE """{{- range $i, $_ := .Messages }}' in refused.stderr and "--allow-raw" in refused.stderr
+        allowed = subprocess.run(check_command(url, "paper", "--models", QWEN, "--allow-raw"), capture_output=True,
+                                 text=True, timeout=300)
+        assert allowed.returncode == 0, allowed.stderr
+        assert check_rows(allowed.stdout, [QWEN])[QWEN][1:4] == ["no", "yes", "first_token"]
+        labels, manifest = run_labels(REPORTS.head(1), tmp_path / "out", run=paper_run(), models=[QWEN], host=url,
+                                      cache_path=tmp_path / "cache.sqlite", allow_raw=True)
+        record = manifest.preflight["extravasation_zeroshot"]
+        assert record["allow_raw"] is True and record["raw_template"] == [QWEN] and len(labels[labels.model == QWEN]) == 1
+    finally:
+        stop_server(process)
+    url, process = start(tmp_path_factory, "bare-llama-server", version="0.32.15", aliases={QWEN: SMALL_MODEL},
+                         template_less=[QWEN])
+    try:
+        native = subprocess.run(check_command(url, "paper", "--models", QWEN), capture_output=True, text=True, timeout=300)
+        assert native.returncode == 0, native.stderr
+        assert check_rows(native.stdout, [QWEN])[QWEN][1:4] == ["yes", "yes", "first_token"]
+    finally:
+        stop_server(process)
+
+
+@pytest.mark.llm  # starts its own server
+def test_llama_server_era_refusals_are_read_as_such(tmp_path_factory, tmp_path):
+    """From 0.30 Ollama passes llama-server's own error body on: a prompt over the context is one report refused,
+    not a stopped run; a model that does not fit says llama-server's words."""
+    url, process = start(tmp_path_factory, "llama-server-era", version="0.32.15",
+                         aliases={QWEN: SMALL_MODEL, LLAMA: SMALL_MODEL}, gpu_layers={LLAMA: 40})
+    try:
+        too_long = {"model": QWEN, "messages": [{"role": "user", "content": "Splenic laceration. " * 300}],
+                    "options": {"num_ctx": 256}, "truncate": False, "stream": False}
+        raw = httpx.post(f"{url}/api/chat", json=too_long, timeout=300)
+        assert raw.status_code == 400
+        assert json.loads(raw.json()["error"])["error"]["message"].endswith("exceeds the available context size (256 tokens), try increasing it")
+        server = connect(url)
+        options = {**PAPER.options_for(QWEN), "num_ctx": 1024}
+        asker = Asker(server, ResponseCache(tmp_path / "cache.sqlite"), QWEN, describe_models(server, [QWEN])[QWEN]["digest"],
+                      STAGE1, options, template_bytes=0)
+        answer = asker.ask("long", "Splenic laceration. " * 10)
+        assert (answer.status, answer.reasons) == (Status.REFUSED, ["prompt does not fit num_ctx 1024: refused by the server"])
+        run = paper_run(models=[model.model_copy(update={"options": {"num_gpu": 999}}) if model.tag == LLAMA else model
+                                for model in PAPER.models])
+        with pytest.raises(ModelNotLoaded, match=r"HTTP 500: llama-server process has terminated: .*out of memory"):
+            run_labels(REPORTS, tmp_path / "out", run=run, models=[LLAMA], host=url, cache_path=tmp_path / "cache.sqlite")
+    finally:
+        stop_server(process)
+
+
+@pytest.mark.llm  # starts its own server and uploads the three embedded GGUF files to it
+def test_ollama_import_gives_the_demo_models_templates_that_leave_the_turn_open(tmp_path_factory, tmp_path, monkeypatch):
+    """The three demo models created without TEMPLATE are refused; `ollama-import` creates them again from their GGUF
+    files with the shipped templates, and the check then shows the open turn."""
+    embedded = load_run("embedded")
+    monkeypatch.setenv("EXTRAVASATION_RESPONSE_CACHE", str(tmp_path / "check.sqlite"))
+    url, process = start(tmp_path_factory, "import", version="0.24.0", template_less=list(embedded.tags),
+                         manifest_digests=True)
+    try:
+        refused = subprocess.run(check_command(url, "embedded"), capture_output=True, text=True, timeout=300)
+        assert refused.returncode == 1 and all(f"{tag}: the server renders" in refused.stderr for tag in embedded.tags)
+        imported = subprocess.run([sys.executable, "-m", "analysis", "ollama-import", "--host", url, "--out", str(tmp_path)],
+                                  capture_output=True, text=True, timeout=900)
+        assert imported.returncode == 0, imported.stderr
+        assert sorted(path.name for path in tmp_path.glob("*.Modelfile")) == sorted(
+            f"{tag.replace(':', '-')}.Modelfile" for tag in embedded.tags)
+        checked = subprocess.run(check_command(url, "embedded"), capture_output=True, text=True, timeout=300)
+        assert checked.returncode == 0, checked.stderr
+        rows = check_rows(checked.stdout, embedded.tags)
+        assert {tag: row[1:4] for tag, row in rows.items()} == {tag: ["yes", "yes", "first_token"] for tag in embedded.tags}
+    finally:
+        stop_server(process)
+
+
+@pytest.mark.llm  # starts its own server
+def test_the_readmes_check_table_is_what_the_check_prints_against_the_shipped_setup(tmp_path, monkeypatch):
+    """The README shows the check's output for docs/as-ollama/paper.yaml: that output, line for line (the host aside)."""
+    readme = (ROOT / "README.md").read_text()
+    shown = readme.split("<!-- check:start -->\n```\n", 1)[1].split("```\n<!-- check:end -->", 1)[0]
+    monkeypatch.setenv("EXTRAVASATION_RESPONSE_CACHE", str(tmp_path / "empty.sqlite"))
+    url = f"http://127.0.0.1:{free_loopback_port()}"
+    process = start_embedded_server(url, as_ollama=ROOT / "docs" / "as-ollama" / "paper.yaml")
+    try:
+        printed = subprocess.run(check_command(url, "paper"), capture_output=True, text=True, timeout=600)
+    finally:
+        stop_server(process)
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout.replace(url, "http://127.0.0.1:11435") == shown

@@ -17,9 +17,11 @@ from analysis.llm.asking import Asker, build_request, refuse_format_with_prefill
 from analysis.llm.cache import ResponseCache
 from analysis.llm.client import describe_models
 from analysis.llm.ollama_api import OllamaBackend, is_load_failure, is_transient, weights_digest
-from analysis.llm.preflight import preflight
+from analysis.llm.preflight import RawTemplate, has_chat_structure, preflight
 from analysis.llm.backend import ModelNotLoaded, RequestRefused, ServerTooOld
 from analysis.specs import load_run, load_task
+
+from tests.shipped_requests import every_request_a_task_can_send
 
 BODIES = Path(__file__).parent / "ollama_bodies"
 STAGE1 = load_task("extravasation_zeroshot")
@@ -96,7 +98,7 @@ def test_a_prompt_read_in_part_is_cut_and_not_cached(tmp_path):
     assert len(asker.cache) == 0
 
 
-@pytest.mark.parametrize("name", ["load_failure", "load_required_full"])
+@pytest.mark.parametrize("name", ["load_failure", "load_failure_runner", "load_required_full"])
 def test_a_model_that_cannot_be_loaded_stops_at_once(name, tmp_path):
     error = ollama.ResponseError(ERRORS[name]["body"]["error"], ERRORS[name]["status"])
     assert is_load_failure(error) and not is_transient(error)
@@ -112,28 +114,23 @@ def test_a_request_refused_mid_run_ends_in_one_line(name, tmp_path):
         asker.ask("r1", "Splenic laceration.")
 
 
-def test_an_input_too_long_refusal_is_undefined_and_the_busy_server_is_retried(tmp_path):
-    refused = asker_on(server_answering({"/api/chat": (400, ERRORS["input_too_long"]["body"])}), tmp_path)
+@pytest.mark.parametrize("name", ["input_too_long", "input_too_long_llama_server", "prompt_longer_llama_server"])
+def test_an_input_too_long_refusal_of_either_runner_is_one_undefined_report(name, tmp_path):
+    """Ollama's own runner (up to 0.24) and llama-server (from 0.30, its body passed on) say it in other words:
+    either way one report is Undefined and the run goes on."""
+    refused = asker_on(server_answering({"/api/chat": (ERRORS[name]["status"], ERRORS[name]["body"])}), tmp_path)
     answer = refused.ask("r1", "Splenic laceration.")
-    assert answer.status == Status.REFUSED and len(refused.cache) == 0
+    assert (answer.status, answer.reasons) == (Status.REFUSED, ["prompt does not fit num_ctx 4096: refused by the server"])
+    assert len(refused.cache) == 0
+
+
+def test_the_busy_server_is_retried():
     busy = ollama.ResponseError(ERRORS["busy"]["body"]["error"], ERRORS["busy"]["status"])
     assert is_transient(busy) and not is_load_failure(busy)
 
 
 def test_every_request_asks_ollama_to_refuse_rather_than_cut():
     assert build_request("m", STAGE1, "Splenic laceration.", OPTIONS)["truncate"] is False
-
-
-def every_request_a_task_can_send() -> list[dict]:
-    """Each shipped task's request, decided at the first token and by its written answer, for each item it asks."""
-    requests = []
-    for path in sorted(TASKS_DIR.glob("*.yaml")):
-        task = load_task(path.stem)
-        for decision in ("first_token", "structured"):
-            asked = task.model_copy(update={"decision": decision})
-            for probe in task.probes or [None]:
-                requests.append(build_request("m", asked, "Splenic laceration. Active extravasation.", OPTIONS, probe=probe))
-    return requests
 
 
 def test_no_request_carries_a_format_and_a_reply_prefix_together():
@@ -174,3 +171,43 @@ def test_a_server_without_a_release_number_is_probed_and_the_check_says_its_vers
     with pytest.raises(ServerTooOld, match=r"Ollama 0\.0\.0, no release number .* returned no log-probabilities"):
         preflight([server_built_from_source(logprobs=False)], load_run("paper"), STAGE1,
                   {"llama3.1:70b": {"digest": "d"}}, ["Grade IV splenic laceration."], cache=None)
+
+
+def test_a_bare_template_is_refused_naming_the_model_and_the_template_line_that_fixes_it():
+    """A GGUF file created without TEMPLATE whose own template Ollama does not recognise renders as the messages'
+    text alone (tests/ollama_bodies/chat_debug_render_bare_template.json): no model is told it is in a chat."""
+    bare = {"/api/chat": (200, body("chat_debug_render_bare_template.json"))}
+    described = {"qwen2.5:72b": {"digest": "d"}}
+    with pytest.raises(RawTemplate) as refused:
+        preflight([server_answering(bare, "0.24.0")], load_run("paper"), STAGE1, described, ["Grade IV splenic laceration."],
+                  cache=None)
+    message = str(refused.value)
+    assert "qwen2.5:72b: the server renders its requests as the messages' text with no chat structure" in message
+    assert 'TEMPLATE """{{- range $i, $_ := .Messages }}' in message and "<|im_start|>{{ .Role }}" in message
+    assert "--allow-raw" in message
+    checked = preflight([server_answering(bare, "0.24.0")], load_run("paper"), STAGE1, described,
+                        ["Grade IV splenic laceration."], cache=None, allow_raw=True)
+    check = checked.check_of("qwen2.5:72b")
+    assert (check.chat_structure, check.open_turn, check.decision) == (False, True, "first_token")
+    assert checked.record()["allow_raw"] is True and checked.record()["raw_template"] == ["qwen2.5:72b"]
+    # A template that closes the turn still marks it: that model writes its JSON answer, nothing is refused.
+    closed = preflight([server_answering({"/api/chat": (200, body("chat_debug_render_closed_turn.json"))})],
+                       load_run("paper"), STAGE1, {"mistral:7b": {"digest": "d"}}, ["Grade IV splenic laceration."],
+                       cache=None)
+    assert closed.check_of("mistral:7b").chat_structure is True and closed.raw == []
+
+
+@pytest.mark.parametrize("rendered, marked", [
+    ("Question?{\"answer\": \"", False),
+    ("<|im_start|>user\nQuestion?<|im_end|>\n<|im_start|>assistant\n{\"answer\": \"", True),
+    ("[INST] Question?[/INST] {\"answer\": \"", True),
+    ("### Instruction:\nQuestion?\n\n### Response:\n{\"answer\": \"", True),
+    ("User: Question?\nAssistant: {\"answer\": \"", True),
+    # The messages' own words are not the template's: a report naming the user is still a bare rendering.
+    ("Question from the user?{\"answer\": \"", False),
+])
+def test_chat_structure_is_read_from_what_the_template_adds(rendered, marked):
+    question = "Question from the user?" if "from the user" in rendered else "Question?"
+    messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": question},
+                {"role": "assistant", "content": '{"answer": "'}]
+    assert has_chat_structure(rendered, messages) is marked

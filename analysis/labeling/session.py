@@ -34,12 +34,14 @@ class Session:
     in place of the run file's ``hosts``; ``workers`` the requests in flight to
     each server in place of the run file's. ``task`` replaces the run's
     stage-1 task: a ``Task`` (e.g. a prompt being edited) or a variant name
-    (``guideline`` for ``extravasation_guideline``).
+    (``guideline`` for ``extravasation_guideline``). ``allow_raw`` asks models
+    whose template puts no chat structure around the messages, which the
+    preflight otherwise refuses.
     """
 
     def __init__(self, run: Run | str = "embedded", models: list[str] | None = None, host: str | None = None,
                  cache_path: Path = RESPONSE_CACHE_FILE, refresh: bool = False, workers: int | None = None,
-                 task: Task | str | None = None):
+                 task: Task | str | None = None, allow_raw: bool = False):
         self.run = load_run(run) if isinstance(run, str) else run
         if isinstance(task, str):
             task = load_task(stage1_task_name(task))
@@ -67,7 +69,7 @@ class Session:
 
             self.rules = load_rules(self.run.baseline)
         self.host, self.workers = host, workers
-        self.cache_path, self.refresh = cache_path, refresh
+        self.cache_path, self.refresh, self.allow_raw = cache_path, refresh, allow_raw
         self.checks: dict[str, Preflight] = {}  # task name -> the preflight of its requests
 
     @cached_property
@@ -96,7 +98,8 @@ class Session:
             return None
         cache = ResponseCache(self.cache_path)
         try:
-            self.checks[task.name] = preflight(self.servers, self.run, task, self.described, texts, cache)
+            self.checks[task.name] = preflight(self.servers, self.run, task, self.described, texts, cache,
+                                               self.allow_raw)
         finally:
             cache.close()
         print(self.checks[task.name].table())

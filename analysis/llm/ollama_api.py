@@ -16,7 +16,7 @@ import ollama
 
 from analysis.config import normalize_host
 from analysis.llm.asking import build_request, words
-from analysis.llm.preflight import FIRST_TOKEN, ModelCheck, add_note, structured_instead
+from analysis.llm.preflight import FIRST_TOKEN, ModelCheck, add_note, has_chat_structure, structured_instead
 from analysis.llm.backend import (
     ModelMissing,
     ModelNotLoaded,
@@ -37,9 +37,13 @@ LOAD_FAILURE_SIGNS = (
     "not enough memory", "insufficient memory", "error loading model", "failed to load model",
     "cudamalloc failed", "hipmalloc failed", "requires more system memory",
 )
-# What a server says when a prompt does not fit its context: the embedded server, and Ollama's runner when
-# the request says truncate: false (runner/llamarunner/runner.go) or context shift is off (llm/llama_server.go).
-TOO_LONG_SIGNS = ("num_ctx", "exceeds the context length", "longer than the context length")
+# What a server says when a prompt does not fit its context, when the request says truncate: false: the embedded
+# server; Ollama's own runner up to 0.24 (runner/llamarunner/runner.go at v0.24.0: "the input length exceeds the
+# context length"); from 0.30, llama.cpp's llama-server as its runner, whose error body Ollama passes on
+# (llm/llama_server.go at v0.33.0-rc2: "request (N tokens) exceeds the available context size (M tokens), try
+# increasing it"), or its own words where context shift is off ("the prompt is longer than the context length ...").
+TOO_LONG_SIGNS = ("num_ctx", "exceeds the context length", "exceeds the available context size",
+                  "longer than the context length")
 PROBE_TIMEOUT_S = 600  # a probe loads the model, as a run's first request does
 # What /api/version says of a build from source without -ldflags "-X=github.com/ollama/ollama/version.Version=…"
 # (version/version.go's default), and what the check then says.
@@ -176,7 +180,7 @@ class OllamaBackend(Backend):
 
     def check_model(self, run, task, tag: str, longest_text: str) -> ModelCheck:
         """The run's longest request for ``tag`` as this server renders it: does it end with the answer prefix,
-        open, and what does the template add around the messages?
+        open, does the template mark the turns at all, and what does it add around the messages?
 
         Where the prefix is not left open (a template that closes every
         assistant turn), or the server cannot show it, the model writes its
@@ -205,6 +209,9 @@ class OllamaBackend(Backend):
         check.template_words = max(words(rendered) - message_words - 2 * len(request["messages"]), 0)
         check.longest_prompt_bytes = len(rendered.encode("utf-8")) + max(options.get("num_predict", 0), 0)
         check.rendered_end = rendered[-60:]
+        check.chat_structure = has_chat_structure(rendered, request["messages"])
+        if not check.chat_structure:
+            add_note(check, "the template adds no chat structure: the request is the messages' text alone")
         if task.decision == FIRST_TOKEN:
             # The answer prefix as sent (a task with probes names the probe in it).
             check.open_turn = rendered.endswith(request["messages"][-1]["content"])

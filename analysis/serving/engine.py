@@ -58,6 +58,10 @@ CHUNK_TOKENS = 64
 class PromptTooLong(ValueError):
     """The prompt does not fit the context window; nothing is truncated silently."""
 
+    def __init__(self, prompt_tokens: int, num_ctx: int):
+        super().__init__(f"prompt is {prompt_tokens} tokens, which does not fit num_ctx {num_ctx}")
+        self.prompt_tokens, self.num_ctx = prompt_tokens, num_ctx
+
 
 @dataclass
 class GenerationOptions:
@@ -219,9 +223,7 @@ class LoadedModel:
         stats.prompt_tokens = len(tokens)
         room = self.num_ctx - len(tokens)
         if room <= 0:
-            raise PromptTooLong(
-                f"prompt is {len(tokens)} tokens, which does not fit num_ctx {self.num_ctx}"
-            )
+            raise PromptTooLong(len(tokens), self.num_ctx)
         limit = room if options.num_predict < 0 else min(options.num_predict, room)
         cached = common_prefix(self.llm.input_ids[: self.llm.n_tokens], tokens)
         starts = self._batch_starts(tokens)

