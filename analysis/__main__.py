@@ -50,6 +50,7 @@ def _label(args) -> int:
 
 
 def _check(args) -> int:
+    from analysis.config import ROOT
     from analysis.data.io import read_reports
     from analysis.labeling.inputs import prompt_inputs
     from analysis.labeling.session import Session
@@ -59,8 +60,10 @@ def _check(args) -> int:
         raise SystemExit("check: the models chosen ask no LLM server (the rules need none)")
     inputs = prompt_inputs(read_reports(args.reports, id_column=args.id_column, text_column=args.text_column), session.run)
     texts = inputs.prompt_text.dropna()
+    reports = args.reports.resolve()
+    shown = reports.relative_to(ROOT) if reports.is_relative_to(ROOT) else reports
     print(f"Preflight of run '{session.run.name}', task {session.task.name} v{session.task.version}, "
-          f"with the longest of {len(texts)} impressions in {args.reports}:")
+          f"with the longest of {len(texts)} impressions in {shown}:")
     session.check(session.task, texts)
     return 0
 

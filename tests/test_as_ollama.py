@@ -294,7 +294,7 @@ def test_llama_server_era_refusals_are_read_as_such(tmp_path_factory, tmp_path):
     """From 0.30 Ollama passes llama-server's own error body on: a prompt over the context is one report refused,
     not a stopped run; a model that does not fit says llama-server's words."""
     url, process = start(tmp_path_factory, "llama-server-era", version="0.32.15",
-                         aliases={QWEN: SMALL_MODEL, LLAMA: SMALL_MODEL}, gpu_layers={LLAMA: 40})
+                         aliases={QWEN: SMALL_MODEL, LLAMA: SMALL_MODEL}, gpu_layers={LLAMA: 40}, system={QWEN: SYSTEM})
     try:
         too_long = {"model": QWEN, "messages": [{"role": "user", "content": "Splenic laceration. " * 300}],
                     "options": {"num_ctx": 256}, "truncate": False, "stream": False}
@@ -305,7 +305,7 @@ def test_llama_server_era_refusals_are_read_as_such(tmp_path_factory, tmp_path):
         options = {**PAPER.options_for(QWEN), "num_ctx": 1024}
         asker = Asker(server, ResponseCache(tmp_path / "cache.sqlite"), QWEN, describe_models(server, [QWEN])[QWEN]["digest"],
                       STAGE1, options, template_bytes=0)
-        answer = asker.ask("long", "Splenic laceration. " * 10)
+        answer = asker.ask("long", "Splenic laceration. " * 10)  # with the Modelfile SYSTEM, which the client does not count
         assert (answer.status, answer.reasons) == (Status.REFUSED, ["prompt does not fit num_ctx 1024: refused by the server"])
         run = paper_run(models=[model.model_copy(update={"options": {"num_gpu": 999}}) if model.tag == LLAMA else model
                                 for model in PAPER.models])

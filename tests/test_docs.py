@@ -47,3 +47,14 @@ def test_the_split_sizes_quoted_are_those_of_the_split_file():
     readme = (ROOT / "README.md").read_text()
     assert f"{counts['dev']} development reports" in readme and f"{counts['test']} test reports" in readme
     assert f"({counts['dev']} development and {counts['test']} test reports)" in (DOCS_DIR / "command-line.md").read_text()
+
+
+def test_determinism_on_ollama_is_not_promised_in_the_embedded_servers_terms():
+    """Ollama reuses a slot's longest cached prefix and batches parallel requests, so the embedded server's fixed
+    batch starts say nothing of it: the page says what holds there, and what the cache and the report do about it."""
+    page = (DOCS_DIR / "reproducibility.md").read_text()
+    on_ollama = page.split("## On Ollama", 1)[1].split("\n## ", 1)[0]
+    for cited in ("runner/llamarunner/cache.go", "cache_prompt", "OLLAMA_NUM_PARALLEL", "response cache",
+                  "python -m analysis reproduce --write-reference"):
+        assert cited in on_ollama
+    assert "fixed batch starts" not in on_ollama
