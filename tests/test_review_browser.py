@@ -75,7 +75,7 @@ def shown_line(driver) -> str:
 
 def named_for(listed_because: str, reason: str) -> list[str]:
     """The label sets ``listed_because`` names after ``reason``."""
-    parts = dict(part.split(": ", 1) for part in listed_because.split("; "))
+    parts = dict(part.split(": ", 1) for part in listed_because.split("; ") if part)  # empty: flagged for nothing
     return parts[reason].split(", ") if reason in parts else []
 
 
