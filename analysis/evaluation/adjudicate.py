@@ -40,12 +40,16 @@ def _check(decisions: pd.DataFrame, labels: pd.DataFrame) -> None:
                      in decisions.loc[faulty, ["report_id", "label_set"]].itertuples(index=False)]
             raise DataError(f"{faulty.sum()} decision(s) {why}: {', '.join(named[:5])}")
 
-    refuse(~decisions.label_set.isin(set(labels.model)), f"name a label set the labels do not have ({sorted(set(labels.model))})")
+    label_sets = sorted(set(labels.model))
+    refuse(~decisions.label_set.isin(label_sets), f"name a label set the labels do not have ({label_sets})")
     refuse(~decisions.report_id.isin(set(labels.report_id)), "name a report the labels do not have")
     refuse(~decisions.verdict.isin([RIGHT, WRONG]), f"have a verdict other than {RIGHT} or {WRONG}")
-    refuse(~decisions.answer.isin(LABELS) & (decisions.verdict == WRONG), f"mark a label wrong without an answer of {'/'.join(LABELS)}")
-    refuse(decisions.locations.map(lambda sites: not set(sites) <= set(LOCATIONS)), f"name a site not among {list(LOCATIONS)}")
-    refuse(decisions.locations.str.len().gt(0) & (decisions.answer != POSITIVE), "give sites to an answer other than Yes")
+    refuse(~decisions.answer.isin(LABELS) & (decisions.verdict == WRONG),
+           f"mark a label wrong without an answer of {'/'.join(LABELS)}")
+    refuse(decisions.locations.map(lambda sites: not set(sites) <= set(LOCATIONS)),
+           f"name a site not among {list(LOCATIONS)}")
+    refuse(decisions.locations.str.len().gt(0) & (decisions.answer != POSITIVE),
+           "give sites to an answer other than Yes")
     refuse(decisions.duplicated(["report_id", "label_set"], keep=False), "decide the same label twice")
     current = labels.set_index(["report_id", "model"]).extravasation
     theirs = current.reindex(pd.MultiIndex.from_frame(decisions[["report_id", "label_set"]])).to_numpy()

@@ -42,11 +42,12 @@ owner only (they hold report text):
   label (every label set's, when none is chosen) right or wrong, with the
   right answer and sites, and saves the decisions as a CSV file that the
   browser downloads (``analysis.evaluation.adjudicate.DECISION_COLUMNS``;
-  ``python -m analysis adjudicate`` reads it). The page is self-contained, and its Content-Security-Policy lets
-  it load nothing and run only its own inline script (by hash): report text
-  must not reach the network, and a report holding markup must not run it.
-  The decisions stay in the page until saved, never in the browser's storage.
-  Without JavaScript every card shows, and there are no filters or decisions.
+  ``python -m analysis adjudicate`` reads it). The page is self-contained,
+  and its Content-Security-Policy lets it load nothing and run only its own
+  inline script (by hash): report text must not reach the network, and a
+  report holding markup must not run it. The decisions stay in the page until
+  saved, never in the browser's storage (docs/outputs.md says why). Without
+  JavaScript every card shows, and there are no filters or decisions.
 """
 
 import base64
@@ -257,7 +258,8 @@ def reviewer_sheet(
 
 
 def _review_priority(labels: pd.DataFrame) -> pd.Series:
-    """Per report, the labels' ``review_priority`` (the same on each of its rows); NaN where they have none."""
+    """Per report, the labels' ``review_priority`` (the same on each of its rows, so any one of them would do);
+    NaN where they have none."""
     if "review_priority" not in labels:
         return pd.Series(math.nan, index=pd.Index(labels.report_id.unique()), dtype=float)
     return pd.to_numeric(labels.review_priority, errors="coerce").groupby(labels.report_id, sort=False).max()
