@@ -348,7 +348,7 @@ def test_budget_marks_sum_the_priorities_of_the_first_reports(queue):
     assert all(mark["total"] == pytest.approx(3.67) for mark in marks)
     page = reviewer_html(queue)
     after_first, after_second = page.split('<p class="budget">')[1:]
-    assert after_first.startswith("Above: the first 1 reports (5% of the queue), which hold an estimated 0.9 of the "
+    assert after_first.startswith("Above: the first 1 report (5% of the queue), with an estimated 0.9 of the "
                                   "3.7 estimated errors.")
     assert re.findall(r"<h2>([^<]*)</h2>", after_first) == ["script"]  # the second card stands between the marks
     assert "The first 2 reports (20% of the queue) hold an estimated 1.6 of the 3.7 errors estimated" in page

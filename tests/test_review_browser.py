@@ -221,8 +221,8 @@ def test_a_reviewer_works_down_the_queue_and_adjudicate_applies_the_saved_decisi
     assert visible_reports(driver) == PRIORITY_FIRST
     marks = driver.find_elements(By.CSS_SELECTOR, "p.budget")
     assert [mark.text for mark in marks] == [
-        "Above: the first 1 reports (5% of the queue), which hold an estimated 0.9 of the 3.7 estimated errors.",
-        "Above: the first 2 reports (20% of the queue), which hold an estimated 1.6 of the 3.7 estimated errors."]
+        "Above: the first 1 report (5% of the queue), with an estimated 0.9 of the 3.7 estimated errors.",
+        "Above: the first 2 reports (20% of the queue), with an estimated 1.6 of the 3.7 estimated errors."]
     choose(driver, "split", "test")
     assert not any(mark.is_displayed() for mark in marks)  # they count the whole queue, not a filtered part
     driver.find_element(By.ID, "show-all").click()

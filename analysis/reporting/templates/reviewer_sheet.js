@@ -69,7 +69,9 @@
     const made = rows();
     const complete = made.filter(Boolean).length;
     const pending = made.length - complete;
-    decided.textContent = `${complete} decisions${unsaved ? ", not saved yet" : ", saved"}`
+    const state = complete || unsaved
+      ? `${complete} decision${complete === 1 ? "" : "s"}, ${unsaved ? "not saved yet" : "saved"}` : "no decisions yet";
+    decided.textContent = state
       + (pending ? `; ${pending} marked wrong without the right answer (not saved until it has one)` : "");
   };
   for (const d of decisions) {
