@@ -80,6 +80,9 @@ def test_decisions_read_back_from_the_saved_csv(tmp_path):
     write_table(decisions().drop(columns="verdict"), tmp_path / "old.csv")
     with pytest.raises(DataError, match=r"missing \['verdict'\]"):
         read_decisions(tmp_path / "old.csv")
+    (tmp_path / "none.csv").write_text(",".join(DECISION_COLUMNS) + "\r\n")
+    with pytest.raises(DataError, match="no decisions in it"):
+        read_decisions(tmp_path / "none.csv")
 
 
 @pytest.mark.parametrize(("decision", "message"), [

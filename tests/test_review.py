@@ -326,11 +326,14 @@ def queue(cache_path):
                           chosen=ENSEMBLE)
 
 
-def test_the_queue_follows_the_review_priority_highest_first_ties_by_report(queue):
+def test_the_queue_follows_the_review_priority_highest_first_ties_by_report(queue, tmp_path):
     assert queue.report_id.tolist() == PRIORITY_FIRST
     assert queue.queue_rank.tolist() == list(range(1, len(PRIORITY) + 1))
     assert queue.review_priority.tolist() == list(PRIORITY.values())
     assert queue.attrs["chosen"] == ENSEMBLE
+    written = pd.read_csv(write_reviewer_sheet(queue, tmp_path)[0])
+    assert written[["report_id", "queue_rank", "review_priority"]].values.tolist() == [
+        [report_id, rank, priority] for rank, (report_id, priority) in enumerate(PRIORITY.items(), start=1)]
 
 
 def test_without_a_priority_for_any_report_the_queue_is_closest_calls_first(cache_path):

@@ -25,10 +25,13 @@ BEFORE, AFTER = "before review", "after review"
 
 
 def read_decisions(path) -> pd.DataFrame:
-    """The decisions file the reviewer sheet's page saves, its sites as lists; a missing column is a DataError."""
+    """The decisions file the reviewer sheet's page saves, its sites as lists; a missing column, or no decision
+    at all, is a DataError."""
     decisions = read_table(path)
     if missing := [name for name in DECISION_COLUMNS if name not in decisions]:
         raise DataError(f"{path}: a decisions file has the columns {list(DECISION_COLUMNS)}; missing {missing}")
+    if decisions.empty:  # saved before any label was marked: nothing to apply or to score
+        raise DataError(f"{path}: no decisions in it")
     return decisions.assign(locations=decisions.locations.map(parse_list))
 
 
