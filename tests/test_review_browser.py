@@ -230,6 +230,8 @@ def test_a_reviewer_works_down_the_queue_and_adjudicate_applies_the_saved_decisi
     decide(driver, "all-wrong", "wrong", "No")  # the ensemble said Yes (spleen)
     decide(driver, "one-wrong", "right")  # Yes (spleen), as the truth has it
     decide(driver, "not-sent", "wrong", "Yes", ("spleen", "kidney"))  # Undefined: nothing was sent
+    decide(driver, "agree", "wrong", "Yes", ("liver",))  # a misclick, cleared
+    driver.find_element(By.CSS_SELECTOR, 'article.card[data-report="agree"] button.undecide').click()
     assert driver.find_element(By.ID, "decided").text == "3 decisions, not saved yet"
     driver.find_element(By.ID, "save-decisions").click()
     assert driver.find_element(By.ID, "decided").text == "3 decisions, saved"

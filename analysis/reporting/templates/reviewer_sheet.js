@@ -75,11 +75,18 @@
       + (pending ? `; ${pending} marked wrong without the right answer (not saved until it has one)` : "");
   };
   for (const d of decisions) {
-    d.fieldset.addEventListener("change", () => {
+    const changed = () => {
       d.correction.hidden = verdictOf(d) !== "wrong";
       d.reviewedAt = new Date().toISOString();
       unsaved = true;
       tell();
+    };
+    d.fieldset.addEventListener("change", changed);
+    // A misclick undone: the label is no longer decided, and its correction is blank again.
+    d.fieldset.querySelector("button.undecide").addEventListener("click", () => {
+      for (const input of d.fieldset.querySelectorAll("input")) input.checked = false;
+      d.fieldset.querySelector('select[name="answer"]').value = "";
+      changed();
     });
     d.fieldset.hidden = false;
   }
