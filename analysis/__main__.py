@@ -125,6 +125,19 @@ def _evaluate(args) -> int:
     return 0
 
 
+def _adjudicate(args) -> int:
+    from analysis.reporting.adjudication import adjudicate_step
+
+    done = adjudicate_step(args.decisions, args.labels, args.out, args.truth, args.split)
+    verdicts = done.decisions.verdict.value_counts()
+    print(f"{len(done.decisions)} decisions ({verdicts.get('right', 0)} right, {verdicts.get('wrong', 0)} wrong) on "
+          f"{done.decisions.report_id.nunique()} reports, label set(s) {', '.join(done.decisions.label_set.unique())}")
+    if done.scores is not None:
+        print(done.scores.to_string(index=False, float_format="{:.3f}".format))
+    print("Wrote " + ", ".join(map(str, done.written)))
+    return 0
+
+
 def _site_cuts(args) -> int:
     import math
 
@@ -295,6 +308,15 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--case-features", type=Path, help="each report's kinds (report_id, template, hard_cases), "
                           "for accuracy by kind of report")
     evaluate.set_defaults(handler=_evaluate)
+
+    adjudicate = commands.add_parser("adjudicate", help="apply a reviewer's decisions (saved by the reviewer sheet) "
+                                     "to a run's labels: labels_reviewed.csv, scored before and after review")
+    adjudicate.add_argument("--decisions", type=Path, required=True, help="the decisions file the reviewer sheet saved")
+    adjudicate.add_argument("--labels", type=Path, required=True, help="the labels the sheet was written from")
+    adjudicate.add_argument("--truth", type=Path, help="ground truth, to score the decided label sets before and after")
+    adjudicate.add_argument("--split", type=Path, help="split file (report_id, split): score its test part only")
+    adjudicate.add_argument("--out", type=Path, help="the reviewed labels (default: labels_reviewed.csv beside --labels)")
+    adjudicate.set_defaults(handler=_adjudicate)
 
     split = commands.add_parser("split", help="draw a development/test split of reports with ground truth, or extend one to new reports")
     split.add_argument("--truth", type=Path, default=DEMO_DIR / "ground_truth.csv")

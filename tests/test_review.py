@@ -16,7 +16,7 @@ from analysis.data.io import parse_list
 from analysis.data.vocabulary import BASELINE, ENSEMBLE, Status
 from analysis.labeling.labels import read_labels, write_labels
 from analysis.llm.cache import ResponseCache
-from analysis.reporting.review import column, reviewer_html, reviewer_sheet, write_reviewer_sheet
+from analysis.reporting.review import budget_marks, column, reviewer_html, reviewer_sheet, write_reviewer_sheet
 from tests.frames import SHORT_COLUMNS
 from tests.frames import labels_frame as completed_labels
 
@@ -56,8 +56,8 @@ KINDS = {"all-wrong": "pseudoaneurysm_or_contained", "one-wrong": "negated;multi
          "script": "non_blood_extravasation", "sites-differ": "multi_site", "rules-wrong": "negated"}
 # Scores away from the default make close calls: one-wrong and no-truth-split tie at 0.05 from 0.5.
 P_YES = {("one-wrong", TINY): 0.45, ("no-truth-split", BIG): 0.55, ("sites-differ", SMALL): 0.7}
-CLOSEST_FIRST = ["no-truth-split", "one-wrong", "sites-differ", "all-wrong", "no-majority", "script", "rules-wrong",
-                 "not-sent"]
+CLOSEST_FIRST = ["no-truth-split", "one-wrong", "sites-differ", "all-wrong", "no-majority", "script", "agree",
+                 "no-truth-agree", "rules-wrong", "not-sent"]
 NEWER_KEY = "one-wrong/smollm2:135m/stage1/newer-prompt"
 
 
@@ -165,9 +165,11 @@ def by_report(sheet: pd.DataFrame) -> pd.DataFrame:
     return sheet.set_index("report_id", drop=False)
 
 
-def test_only_reports_with_an_error_or_a_disagreement_are_listed_once(sheet):
-    assert set(sheet.report_id) == set(CASES) - {"agree", "no-truth-agree"}
-    assert sheet.report_id.is_unique
+def test_every_report_is_in_the_queue_once_and_flagged_only_for_an_error_or_a_disagreement(sheet):
+    assert set(sheet.report_id) == set(CASES) and sheet.report_id.is_unique
+    assert sheet.queue_rank.tolist() == list(range(1, len(CASES) + 1))
+    assert set(sheet.report_id[sheet.listed_because == ""]) == {"agree", "no-truth-agree"}
+    assert sheet.review_priority.isna().all()  # these labels have no priority
 
 
 def test_each_report_says_why_it_is_listed(sheet):
@@ -291,8 +293,7 @@ def test_written_files_are_private_escaped_and_one_row_per_report(sheet, tmp_pat
     assert "&lt;script&gt;window.injected = true; document.title = &#39;injected&#39;&lt;/script&gt;" in page
     assert "injected" not in the_inline_script(page)
     assert "http://" not in page and "https://" not in page and "src=" not in page and "<link" not in page
-    assert "<strong>8</strong> reports listed" in page
-    assert "disagrees with truth: <strong>6</strong>" in page and "models disagree: <strong>4</strong>" in page
+    assert "<strong>10</strong> reports in the queue" in page
     assert "Nothing sent to the models: no impression section" in page
     assert "Contains report text, which may hold protected health information" in page
     assert page.count('class="wrong"') > 0
@@ -305,3 +306,71 @@ def test_an_existing_file_is_made_private_when_rewritten(sheet, tmp_path):
     (out_dir / "reviewer_sheet.csv").chmod(0o644)
     paths = write_reviewer_sheet(sheet, out_dir)
     assert stat.S_IMODE(paths[0].stat().st_mode) == 0o600
+
+
+# Each report's estimated probability that the chosen label set's label is wrong; sums to 3.67 errors.
+PRIORITY = {"all-wrong": 0.9, "script": 0.7, "agree": 0.6, "no-majority": 0.5, "one-wrong": 0.3, "sites-differ": 0.3,
+            "no-truth-split": 0.2, "not-sent": 0.1, "no-truth-agree": 0.05, "rules-wrong": 0.02}
+PRIORITY_FIRST = list(PRIORITY)  # one-wrong and sites-differ tie: by report id
+
+
+def prioritized_labels() -> pd.DataFrame:
+    """The labels with a review priority, the same on every row of a report, as a run with a priority model has."""
+    labels = labels_frame()
+    return labels.assign(review_priority=labels.report_id.map(PRIORITY))
+
+
+@pytest.fixture
+def queue(cache_path):
+    return reviewer_sheet(prioritized_labels(), truth_frame(), inputs_frame(), cache_path, case_features_frame(),
+                          chosen=ENSEMBLE)
+
+
+def test_the_queue_follows_the_review_priority_highest_first_ties_by_report(queue, tmp_path):
+    assert queue.report_id.tolist() == PRIORITY_FIRST
+    assert queue.queue_rank.tolist() == list(range(1, len(PRIORITY) + 1))
+    assert queue.review_priority.tolist() == list(PRIORITY.values())
+    assert queue.attrs["chosen"] == ENSEMBLE
+    written = pd.read_csv(write_reviewer_sheet(queue, tmp_path)[0])
+    assert written[["report_id", "queue_rank", "review_priority"]].values.tolist() == [
+        [report_id, rank, priority] for rank, (report_id, priority) in enumerate(PRIORITY.items(), start=1)]
+
+
+def test_without_a_priority_for_any_report_the_queue_is_closest_calls_first(cache_path):
+    labels = labels_frame().assign(review_priority=float("nan"))
+    sheet = reviewer_sheet(labels, truth_frame(), inputs_frame(), cache_path)
+    assert sheet.report_id.tolist() == CLOSEST_FIRST
+    assert "class=\"budget\"" not in reviewer_html(sheet) and budget_marks(sheet.review_priority) == []
+
+
+def test_budget_marks_sum_the_priorities_of_the_first_reports(queue):
+    marks = budget_marks(queue.review_priority)
+    # 5% and 10% of ten reports both come to the first report: marked once.
+    assert [(mark["reports"], mark["share"]) for mark in marks] == [(1, 0.05), (2, 0.2)]
+    assert [mark["expected"] for mark in marks] == pytest.approx([0.9, 1.6])
+    assert all(mark["total"] == pytest.approx(3.67) for mark in marks)
+    page = reviewer_html(queue)
+    after_first, after_second = page.split('<p class="budget">')[1:]
+    assert after_first.startswith("Above: the first 1 report (5% of the queue), with an estimated 0.9 of the "
+                                  "3.7 estimated errors.")
+    assert re.findall(r"<h2>([^<]*)</h2>", after_first) == ["script"]  # the second card stands between the marks
+    assert "The first 2 reports (20% of the queue) hold an estimated 1.6 of the 3.7 errors estimated" in page
+
+
+def test_the_header_counts_each_label_set_on_its_own(queue):
+    page = reviewer_html(queue)
+    # answers ≠ truth, sites ≠ truth (where the truth is Yes), outside the models' majority (models only)
+    assert f"<tr><th>{BIG}<td>3<td>1<td>2\n" in page
+    assert f"<tr><th>{TINY}<td>4<td>2<td>2\n" in page
+    assert f"<tr><th>{BASELINE}<td>2<td>1<td>\n" in page
+
+
+def test_the_reviewer_decides_the_chosen_label_set_or_every_one_without_a_choice(queue, sheet, cache_path):
+    decided = re.findall(r'<fieldset class="decision" data-label-set="([^"]*)" data-answer="([^"]*)" '
+                         r'data-locations="([^"]*)" hidden>', reviewer_html(queue))
+    assert [label_set for label_set, _, _ in decided] == [ENSEMBLE] * len(PRIORITY)
+    assert decided[0] == (ENSEMBLE, "Yes", "spleen")  # all-wrong: the label as it stands, its sites ;-separated
+    assert reviewer_html(sheet).count('<fieldset class="decision"') == len(CASES) * len(LABEL_SETS)
+    assert reviewer_html(sheet, chosen=TINY).count(f'data-label-set="{TINY}"') == len(CASES)
+    with pytest.raises(ValueError, match="not one of"):
+        reviewer_sheet(labels_frame(), truth_frame(), inputs_frame(), cache_path, chosen="gpt-5")

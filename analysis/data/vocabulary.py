@@ -51,6 +51,7 @@ class Status(StrEnum):
     NO_MAJORITY = "no majority"  # the ensemble: no answer had a majority
     VETOED = "vetoed by ConText"  # the combination: the rules found no asserted mention, only hedged or excluded ones
     NOT_ASKED = "not asked"  # stage 2: the gate model did not call the report Yes
+    REVIEWED = "reviewed"  # a reviewer decided the label, from the reviewer sheet (python -m analysis adjudicate)
 
 
 def site_score_column(site: str) -> str:

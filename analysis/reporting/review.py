@@ -1,4 +1,5 @@
-"""The reviewer sheet: every report the models get wrong or disagree on, with everything needed to judge why.
+"""The reviewer sheet: every report as a review queue, with everything needed to judge its labels and the
+reviewer's decisions to save.
 
 A reviewer should not have to re-run a model, or join four files by hand, to
 see why a label is what it is. One row per report puts side by side the
@@ -9,32 +10,49 @@ and the sites they name, with the raw
 stage-1 response each model's label was read from: the cached response that
 the label's ``response_key`` names, never another run's.
 
-Listed: a report where any model, the ensemble or the rules disagrees with
-the ground truth (on the answer; on the sites where the truth is Yes), or
-where the models (ensemble and rules aside) disagree with one another on the
-answer or the sites. A report without ground truth is listed only for the
-latter, and no report more than once.
+Every report is in the queue once, and says why it is flagged: where any
+model, the ensemble or the rules disagrees with the ground truth (on the
+answer; on the sites where the truth is Yes), or where the models (ensemble
+and rules aside) disagree with one another on the answer or the sites. A
+report without ground truth is flagged only for the latter. A report flagged
+for nothing is still in the queue: a priority model may expect its agreed
+label to be wrong.
 
-Ordered closest calls first: by ``closeness``, the smallest distance of a
-model's ``p_yes`` from 0.5, so that the reports a model nearly labeled the
-other way come first; reports without any ``p_yes`` come last.
+Ordered by ``review_priority`` where the labels have it (the estimated
+probability that the run's chosen label set's label is wrong), highest first,
+so that a reviewer with a budget of N reports reviews the N likeliest errors;
+the page marks how many errors the first 5%, 10% and 20% of the queue are
+expected to hold (the sums of their probabilities: estimates, as the
+probabilities are). Without priorities, closest calls first: by
+``closeness``, the smallest distance of a model's ``p_yes`` from 0.5, so that
+the reports a model nearly labeled the other way come first; reports without
+any ``p_yes`` come last. Ties by ``report_id``.
 
 Files ``write_reviewer_sheet`` produces in ``out_dir``, both readable by their
 owner only (they hold report text):
 
-- ``reviewer_sheet.csv``: the sheet, one row per listed report;
+- ``reviewer_sheet.csv``: the sheet, one row per report, in the queue's order;
 - ``reviewer_sheet.html``: the same as one card per report, in the same
-  order, rendered from ``templates/reviewer_sheet.html.j2``. Its filters show
-  the reports a chosen label set gets wrong (or, for a model, where it is
-  outside the models' majority), one part of the split, one kind of hard
-  case, or one reason for listing. The page is self-contained, and its
-  Content-Security-Policy lets it load nothing and run only its own inline
-  script (by hash): report text must not reach the network, and a report
-  holding markup must not run it. Without JavaScript every card shows.
+  order, rendered from ``templates/reviewer_sheet.html.j2``. Its header
+  counts, per label set, the reports whose answer or sites disagree with the
+  truth and where a model is outside the majority. Its filters show the
+  reports a label set gets wrong (or, for a model, where it is outside the
+  models' majority), one part of the split, one kind of hard case, or one
+  reason for flagging. On each card the reviewer marks the chosen label set's
+  label (every label set's, when none is chosen) right or wrong, with the
+  right answer and sites, and saves the decisions as a CSV file that the
+  browser downloads (``analysis.evaluation.adjudicate.DECISION_COLUMNS``;
+  ``python -m analysis adjudicate`` reads it). The page is self-contained,
+  and its Content-Security-Policy lets it load nothing and run only its own
+  inline script (by hash): report text must not reach the network, and a
+  report holding markup must not run it. The decisions stay in the page until
+  saved, never in the browser's storage (docs/outputs.md says why). Without
+  JavaScript every card shows, and there are no filters or decisions.
 """
 
 import base64
 import hashlib
+import math
 from contextlib import closing
 from pathlib import Path
 
@@ -44,13 +62,15 @@ from markupsafe import Markup
 
 from analysis.data.io import open_private, write_table
 from analysis.data.split import ALL
-from analysis.data.vocabulary import DEV, LOCATIONS, POSITIVE, TEST
+from analysis.data.vocabulary import DEV, LABELS, LOCATIONS, POSITIVE, TEST
+from analysis.evaluation.adjudicate import RIGHT, WRONG
 from analysis.labeling.labels import voters
 from analysis.llm.cache import ResponseCache
 
 DISAGREES_WITH_TRUTH = "disagrees with truth"
 MODELS_DISAGREE = "models disagree"
 SHOWN_ALTERNATIVES = 3  # top log-probabilities per answer token: enough to see the runner-up answers
+BUDGET_SHARES = (0.05, 0.10, 0.20)  # the shares of the queue a reviewer might afford, marked in the page
 
 TEMPLATES = Environment(
     loader=PackageLoader("analysis.reporting", "templates"),
@@ -150,19 +170,23 @@ def cached_responses(cache_path: Path, keys: pd.DataFrame) -> tuple[pd.DataFrame
 
 def reviewer_sheet(
     labels: pd.DataFrame, truth: pd.DataFrame, inputs: pd.DataFrame, cache_path: Path,
-    case_features: pd.DataFrame | None = None,
+    case_features: pd.DataFrame | None = None, chosen: str | None = None,
 ) -> pd.DataFrame:
-    """One row per report that a reviewer should look at (see the module's docstring), closest calls first.
+    """One row per report, in the queue's order (see the module's docstring).
 
     ``labels`` is the labels table (``analysis.labeling.labels``), ``truth``
     the ground truth of every part of the split, ``inputs`` what
     ``analysis.labeling.inputs.prepare_inputs`` returns, ``cache_path`` the
     response cache the labels' ``response_key`` refer to, and
     ``case_features`` (the demo corpus's ``report_id, template, hard_cases``)
-    optional.
+    optional. ``chosen``: the run's chosen label set, whose labels the
+    reviewer decides and whose errors ``review_priority`` estimates; the sheet
+    records it (``sheet.attrs["chosen"]``) for the page.
 
-    Columns: ``report_id``; ``listed_because``, e.g. ``disagrees with truth:
-    smollm2:135m, ensemble; models disagree: smollm2:135m``; ``split``;
+    Columns: ``report_id``; ``queue_rank`` (1 first); ``review_priority``
+    (NaN where the labels have none); ``listed_because``, e.g. ``disagrees
+    with truth: smollm2:135m, ensemble; models disagree: smollm2:135m`` (empty
+    where nothing flags the report); ``split``;
     ``kinds`` (the hard-case categories, a list; empty without
     ``case_features``); ``closeness`` (the smallest |``p_yes`` − 0.5| over
     the models, ensemble aside; NaN if none has a ``p_yes``);
@@ -183,6 +207,8 @@ def reviewer_sheet(
     report_ids = list(dict.fromkeys(labels.report_id))
     label_sets = list(dict.fromkeys(labels.model))
     models = voters(labels)
+    if chosen is not None and chosen not in label_sets:
+        raise ValueError(f"the chosen label set {chosen!r} is not one of the labels' {label_sets}")
 
     def wide(field: str) -> pd.DataFrame:
         return labels.pivot(index="report_id", columns="model", values=field).reindex(index=report_ids, columns=label_sets)
@@ -203,10 +229,10 @@ def reviewer_sheet(
 
     wrong_answer, wrong_sites = disagreement_with_truth(answers, locations, truth.extravasation, truth.locations)
     wrong, outvoted = wrong_answer | wrong_sites, outside_majority(answers[models], locations[models])
-    listed = wrong.any(axis=1) | outvoted.any(axis=1)
 
     columns = {
         "report_id": report_ids,
+        "review_priority": _review_priority(labels).reindex(report_ids),
         "listed_because": _why_listed(wrong, outvoted),
         "split": sent.split,
         "kinds": kinds,
@@ -226,8 +252,46 @@ def reviewer_sheet(
         }
         if label_set in models:
             columns |= {column("raw", label_set): raw[label_set], column("logprobs", label_set): logprobs[label_set]}
-    sheet = pd.DataFrame(columns, index=report_ids)[listed]
-    return sheet.sort_values(["closeness", "report_id"], na_position="last", kind="stable").reset_index(drop=True)
+    sheet = _in_queue_order(pd.DataFrame(columns, index=report_ids))
+    sheet.attrs["chosen"] = chosen
+    return sheet
+
+
+def _review_priority(labels: pd.DataFrame) -> pd.Series:
+    """Per report, the labels' ``review_priority`` (the same on each of its rows, so any one of them would do);
+    NaN where they have none."""
+    if "review_priority" not in labels:
+        return pd.Series(math.nan, index=pd.Index(labels.report_id.unique()), dtype=float)
+    return pd.to_numeric(labels.review_priority, errors="coerce").groupby(labels.report_id, sort=False).max()
+
+
+def _in_queue_order(sheet: pd.DataFrame) -> pd.DataFrame:
+    """The sheet sorted as the queue (see the module's docstring), numbered by ``queue_rank``."""
+    if sheet.review_priority.notna().any():
+        by, ascending = ["review_priority", "report_id"], [False, True]
+    else:
+        by, ascending = ["closeness", "report_id"], [True, True]
+    queue = sheet.sort_values(by, ascending=ascending, na_position="last", kind="stable").reset_index(drop=True)
+    queue.insert(1, "queue_rank", range(1, len(queue) + 1))
+    return queue
+
+
+def budget_marks(priorities: pd.Series) -> list[dict]:
+    """Where the page marks a reviewer's budget: after the first ``reports`` of the queue (``BUDGET_SHARES`` of
+    it, at least one), the ``expected`` number of errors among them, of the ``total`` expected in the queue.
+
+    ``priorities`` (in the queue's order) are probabilities of error, so their
+    sums are expected counts. None without priorities; two shares that come to
+    the same number of reports are marked once.
+    """
+    if priorities.isna().all():
+        return []
+    marks: dict[int, dict] = {}
+    for share in BUDGET_SHARES:
+        reports = max(1, math.ceil(share * len(priorities)))
+        marks.setdefault(reports, {"reports": reports, "share": share, "expected": float(priorities.iloc[:reports].sum()),
+                                   "total": float(priorities.sum())})
+    return list(marks.values())
 
 
 def _score(value: float) -> str:
@@ -235,9 +299,12 @@ def _score(value: float) -> str:
 
 
 def _facts(row, kinds: list[str]) -> list[str]:
-    """The short facts under a card's title: split, kinds, closeness, how the impression was found."""
+    """The short facts under a card's title: place in the queue, priority, split, kinds, closeness, how the
+    impression was found."""
+    priority = f"priority {_score(row.review_priority)}" if pd.notna(row.review_priority) else ""
     closeness = f"closeness {_score(row.closeness)}" if pd.notna(row.closeness) else ""
-    return [fact for fact in (row.split, *kinds, closeness, f"impression by {row.impression_method}") if fact]
+    return [fact for fact in (f"#{row.queue_rank}", priority, row.split, *kinds, closeness,
+                              f"impression by {row.impression_method}") if fact]
 
 
 def _judgements(sheet: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -266,9 +333,10 @@ def impression_parts(text: str, evidence: dict[str, list[dict]]) -> list[dict]:
 
 
 def _cards(sheet: pd.DataFrame, wrong_answer: pd.DataFrame, wrong_sites: pd.DataFrame,
-           outvoted: pd.DataFrame) -> list[dict]:
+           outvoted: pd.DataFrame, decided: list[str]) -> list[dict]:
     """What each report's card shows, and the lists its filters read (``data-*`` attributes): its kinds, and the
-    label sets wrong and outside the majority, by their position among the sheet's label sets."""
+    label sets wrong and outside the majority, by their position among the sheet's label sets; and the labels
+    of the ``decided`` label sets, which the reviewer marks right or wrong."""
     wrong = wrong_answer | wrong_sites
     position = {label_set: number for number, label_set in enumerate(wrong.columns)}
     models = outvoted.columns  # the label sets that were asked, and have raw responses
@@ -289,6 +357,11 @@ def _cards(sheet: pd.DataFrame, wrong_answer: pd.DataFrame, wrong_sites: pd.Data
                  "reason": row[column("reason", label_set)],
                  "answer_wrong": wrong_answer.at[index, label_set], "sites_wrong": wrong_sites.at[index, label_set]}
                 for label_set in wrong.columns
+            ],
+            "decisions": [
+                {"name": label_set, "answer": row[column("answer", label_set)],
+                 "locations": row[column("locations", label_set)].replace(", ", ";")}
+                for label_set in decided
             ],
             "responses": [
                 {"name": model, "raw": row[column("raw", model)], "logprobs": row[column("logprobs", model)]}
@@ -316,18 +389,28 @@ def _script_hash(script: str) -> str:
     return base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
 
 
-def reviewer_html(sheet: pd.DataFrame) -> str:
-    """The sheet as one self-contained HTML page: counts, filters, and one card per report in the sheet's order."""
+def reviewer_html(sheet: pd.DataFrame, chosen: str | None = None) -> str:
+    """The sheet as one self-contained HTML page: counts, filters, and one card per report in the sheet's order,
+    with the budget marks between them and the controls for deciding ``chosen``'s labels (by default the label
+    set the sheet records as chosen; every label set's when there is none)."""
+    chosen = chosen or sheet.attrs.get("chosen")
     wrong_answer, wrong_sites, outvoted = _judgements(sheet)
     script = _filter_script()
+    marks = budget_marks(sheet.review_priority)
     return TEMPLATES.get_template("reviewer_sheet.html.j2").render(
-        cards=_cards(sheet, wrong_answer, wrong_sites, outvoted),
+        cards=_cards(sheet, wrong_answer, wrong_sites, outvoted, [chosen] if chosen else list(wrong_answer.columns)),
+        chosen=chosen,
         splits=_in_order(sheet.split, (DEV, TEST, ALL)),
         kinds=_in_order((kind for kinds in sheet.kinds for kind in kinds), ()),
         reasons={DISAGREES_WITH_TRUTH: "wrong", MODELS_DISAGREE: "outvoted"},
-        listed={DISAGREES_WITH_TRUTH: (wrong_answer | wrong_sites).any(axis=1).sum(),
-                MODELS_DISAGREE: outvoted.any(axis=1).sum()},
-        errors=pd.DataFrame({"answers": wrong_answer.sum(), "sites": wrong_sites.sum()}),
+        errors=pd.DataFrame({"answers": wrong_answer.sum(), "sites": wrong_sites.sum(),
+                             "outvoted": outvoted.sum().reindex(wrong_answer.columns).map(  # empty: does not vote
+                                 lambda reports: "" if pd.isna(reports) else int(reports))}),
+        marks=marks,
+        marks_after={mark["reports"]: mark for mark in marks},
+        verdicts=(RIGHT, WRONG),
+        answers=LABELS,
+        locations=LOCATIONS,
         script=Markup(script),
         script_hash=_script_hash(script),
     )
@@ -339,11 +422,12 @@ def _write_private(path: Path, text: str) -> Path:
     return path
 
 
-def write_reviewer_sheet(sheet: pd.DataFrame, out_dir: Path) -> list[Path]:
-    """``reviewer_sheet.csv`` and ``reviewer_sheet.html`` in ``out_dir``, readable by their owner only."""
+def write_reviewer_sheet(sheet: pd.DataFrame, out_dir: Path, chosen: str | None = None) -> list[Path]:
+    """``reviewer_sheet.csv`` and ``reviewer_sheet.html`` in ``out_dir``, readable by their owner only;
+    ``chosen`` as ``reviewer_html`` takes it."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     return [
         write_table(sheet, out_dir / "reviewer_sheet.csv"),
-        _write_private(out_dir / "reviewer_sheet.html", reviewer_html(sheet)),
+        _write_private(out_dir / "reviewer_sheet.html", reviewer_html(sheet, chosen)),
     ]
