@@ -153,8 +153,12 @@ class ReviewBudget:
     reports: int  # the scored test reports
     curves: pd.DataFrame  # ordering, reviewed, share, errors_caught, errors_left, f1 (random: f1_lo, f1_hi)
     points: pd.DataFrame  # the curves at SHARES
-    calibration: pd.DataFrame  # the priority's (and the one without the rules'), on each part
-    coefficients: pd.DataFrame  # feature, coefficient of each fitted model
+    calibration: pd.DataFrame  # each priority's Brier score, calibration intercept and slope, on each part
+    coefficients: pd.DataFrame  # priority, feature, coefficient of each fitted model
+    fitted_on: str  # the development reports the priorities were fitted on and the errors there, in words
+    regularisation: float  # scikit-learn's C of the fits
+    random_orders: int  # seeded random orders averaged
+    confidence: float  # the share of random orders the F1 range holds
 
 
 def points_at(curves: pd.DataFrame, shares: tuple[float, ...] = SHARES) -> pd.DataFrame:
@@ -169,30 +173,35 @@ def review_budget(labels: pd.DataFrame, truth: pd.DataFrame, truth_dev: pd.DataF
                   bootstrap: Bootstrap) -> ReviewBudget:
     """The budget curves on the scored reports of ``truth`` (see the module's docstring): the priority as the
     labels hold it (``review_priority``), beside the same model refitted on ``truth_dev`` without the rules'
-    features, the reviewer sheet's order today and random order; the priority's calibration on each part."""
+    features (where there is a development part and the priority uses them), the reviewer sheet's order today
+    and random order; the priority's calibration on each part."""
     scored, development = scored_truth(truth), scored_truth(truth_dev)
     predicted, actual = label_errors(labels, scored, model.label_set)
-    priority = labels.groupby("report_id").review_priority.first()
-    lean = fit_priority(labels, development, model.label_set, model.chosen_because, without_rules(model),
-                        model.regularisation)
-    lean_priority = lean.probability(priority_features(labels, model.label_set))
-    orders = {PRIORITY: priority_order(priority.reindex(scored.report_id).to_numpy()),
-              WITHOUT_RULES: priority_order(lean_priority.reindex(scored.report_id).to_numpy()),
-              CURRENT: closest_call_order(labels, scored.report_id)}
+    priorities = {PRIORITY: (model, labels.groupby("report_id").review_priority.first())}
+    if len(development) and model.uses_rules:
+        lean = fit_priority(labels, development, model.label_set, model.chosen_because, without_rules(model),
+                            model.regularisation)
+        priorities[WITHOUT_RULES] = (lean, lean.probability(priority_features(labels, model.label_set)))
+    orders = {name: priority_order(scores.reindex(scored.report_id).to_numpy())
+              for name, (_, scores) in priorities.items()}
+    orders[CURRENT] = closest_call_order(labels, scored.report_id)
     curves = pd.concat([*(budget_curve(order, predicted, actual).assign(ordering=name) for name, order in orders.items()),
                         random_curve(predicted, actual, bootstrap).assign(ordering=RANDOM)], ignore_index=True)
     curves = curves[["ordering", *[c for c in curves.columns if c != "ordering"]]]
     calibration = []
     for part, frame in (("development", development), ("test", scored)):
+        if frame.empty:
+            continue
         part_predicted, part_actual = label_errors(labels, frame, model.label_set)
         wrong = (part_predicted != part_actual).astype(float)
-        for name, scores in ((PRIORITY, priority), (WITHOUT_RULES, lean_priority)):
-            calibration.append({"priority": name, "part": part, "errors": int(wrong.sum()),
+        for name, (_, scores) in priorities.items():
+            calibration.append({"priority": name, "part": part, "reports": len(frame), "errors": int(wrong.sum()),
                                 **calibration_row(scores.reindex(frame.report_id).to_numpy(), wrong,
                                                   bootstrap.confidence)})
-    coefficients = pd.DataFrame([{"priority": name, "feature": feature, "coefficient": fitted.coefficients.get(feature)}
-                                 for name, fitted in ((PRIORITY, model), (WITHOUT_RULES, lean))
-                                 for feature in ("intercept", *model.coefficients)])
-    coefficients.loc[coefficients.feature == "intercept", "coefficient"] = [model.intercept, lean.intercept]
+    coefficients = pd.DataFrame([{"priority": name, "feature": feature,
+                                  "coefficient": fitted.intercept if feature == "intercept" else fitted.coefficients[feature]}
+                                 for name, (fitted, _) in priorities.items()
+                                 for feature in ("intercept", *fitted.coefficients)])
     return ReviewBudget(model.label_set, int((predicted != actual).sum()), len(scored), curves, points_at(curves),
-                        pd.DataFrame(calibration), coefficients)
+                        pd.DataFrame(calibration), coefficients, model.fitted_on,
+                        model.regularisation, bootstrap.resamples, bootstrap.confidence)
