@@ -40,7 +40,7 @@ from analysis.labeling.evidence import evidence_of, voted_evidence
 from analysis.labeling.inputs import read_inputs
 from analysis.labeling.labels import read_labels, said_yes, write_labels
 from analysis.labeling.manifest import Manifest, Stage2, save_manifest
-from analysis.labeling.priority import load_priority, with_priority
+from analysis.labeling.priority import with_priority
 from analysis.labeling.session import Session
 from analysis.llm.asking import Answer, AskSummary
 from analysis.specs import SpecError
@@ -59,14 +59,13 @@ def stage2_step(session: Session, files: RunFiles) -> pd.DataFrame:
     """Every label set's labels with the sites of the reports the gate model called Yes and each report's review
     priority (``labels.csv``)."""
     labels, gated, summaries = label_stage2(session, read_inputs(files.inputs), read_labels(files.ensemble))
-    priority = load_priority(session.run)
-    labels = with_priority(labels, priority)
+    labels = with_priority(labels, session.priority)
     write_labels(labels, files.labels)
     skipped = skipped_because(session)
     record = Stage2(ran=not skipped, gate=session.run.localization and session.run.localization.gate,
                     sent=len(gated), skipped_because=skipped,
                     site_cuts=session.site_cuts.model_dump() if session.site_cuts else None,
-                    review_priority=priority.model_dump() if priority else None)
+                    review_priority=session.priority.model_dump() if session.priority else None)
     manifest = Manifest.read(files.manifest)
     manifest.preflight |= {name: check.record() for name, check in session.checks.items()}
     save_manifest(manifest.recorded(summaries, labels, record), files, session.cache_path)
