@@ -33,8 +33,8 @@ from analysis.evaluation.review_budget import (
 from analysis.labeling.labels import read_labels
 from analysis.labeling.priority import FEATURES, PriorityModel, load_priority, priority_features, with_priority
 from analysis.reporting.tables import write_review_budget
-from analysis.specs import RUN_BASE, Bootstrap, load_run
-from tests.frames import labels_frame, truth_frame
+from analysis.specs import RUN_BASE, Bootstrap, Review, load_run
+from tests.frames import labels_frame, run_labels, truth_frame
 
 A, B, C = "model-a", "model-b", "model-c"
 ROLES = {ENSEMBLE: Role.ENSEMBLE, BASELINE: Role.RULES, COMBINATION: Role.COMBINATION}
@@ -187,3 +187,20 @@ def test_hand_written_truth_scores_only_yes_and_no():
                          "locations": ["", "", ""]})
     model = fit_priority(labels, truth, A, "by hand")
     assert "2 scored development reports" in model.fitted_on and "wrong 1 times" in model.fitted_on
+
+
+def test_labeling_writes_the_priority_on_every_row(tmp_path):
+    """``label`` with the rules alone (no server): a run whose priority reviews the rules writes one
+    priority per report on every row; the same run without a priority model writes NaN."""
+    reports = pd.DataFrame({"report_id": ["a", "b"], "report_text": [
+        "IMPRESSION: Active extravasation from the spleen.", "IMPRESSION: No active extravasation."]})
+    run = load_run("embedded")
+    reviewing_rules = run.model_copy(update={"review": Review(priority="embedded", label_set=BASELINE)})
+    labels, manifest = run_labels(reports, tmp_path / "with", run=reviewing_rules, models=[BASELINE])
+    assert labels.review_priority.between(0, 1).all() and len(labels) == 2
+    assert manifest.stage2.review_priority["label_set"] == BASELINE
+    written = read_labels(tmp_path / "with" / "labels.csv")
+    assert written.review_priority.tolist() == pytest.approx(labels.review_priority.tolist())
+    without = run.model_copy(update={"review": Review()})
+    labels, _ = run_labels(reports, tmp_path / "without", run=without, models=[BASELINE])
+    assert labels.review_priority.isna().all()
