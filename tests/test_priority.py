@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import analysis.labeling.priority as priority_module
 from analysis.config import DEMO_DIR, REVIEW_PRIORITY_DIR, RUNS_DIR
 from analysis.data.io import read_split, read_truth
 from analysis.data.vocabulary import BASELINE, COMBINATION, DEV, ENSEMBLE, TEST, Role, Status
@@ -33,7 +34,7 @@ from analysis.evaluation.review_budget import (
 from analysis.labeling.labels import read_labels
 from analysis.labeling.priority import FEATURES, PriorityModel, load_priority, priority_features, with_priority
 from analysis.reporting.tables import write_review_budget
-from analysis.specs import RUN_BASE, Bootstrap, Review, load_run
+from analysis.specs import RUN_BASE, Bootstrap, Review, SpecError, load_run
 from tests.frames import labels_frame, run_labels, truth_frame
 
 A, B, C = "model-a", "model-b", "model-c"
@@ -204,3 +205,11 @@ def test_labeling_writes_the_priority_on_every_row(tmp_path):
     without = run.model_copy(update={"review": Review()})
     labels, _ = run_labels(reports, tmp_path / "without", run=without, models=[BASELINE])
     assert labels.review_priority.isna().all()
+
+
+def test_a_priority_file_with_an_unknown_feature_is_refused(tmp_path, monkeypatch):
+    (tmp_path / "mine.yaml").write_text("label_set: a\nchosen_because: x\nfitted_on: x\nregularisation: 1\n"
+                                        "intercept: 0\ncoefficients: {closeness: 1, report_length: 2}\n")
+    monkeypatch.setattr(priority_module, "REVIEW_PRIORITY_DIR", tmp_path)
+    with pytest.raises(SpecError, match="report_length"):
+        priority_module.read_priority("mine")

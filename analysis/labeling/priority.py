@@ -37,7 +37,7 @@ import math
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from scipy.special import expit
 
 from analysis.config import REVIEW_PRIORITY_DIR
@@ -61,9 +61,12 @@ class PriorityModel(BaseModel):
     intercept: float
     coefficients: dict[str, float] = Field(description="Feature -> coefficient on the log-odds of an error.")
 
-    def model_post_init(self, _) -> None:
-        if unknown := sorted(set(self.coefficients) - set(FEATURES)):
+    @field_validator("coefficients")
+    @classmethod
+    def _known_features(cls, coefficients: dict[str, float]) -> dict[str, float]:
+        if unknown := sorted(set(coefficients) - set(FEATURES)):
             raise ValueError(f"unknown features {unknown}; the features are {list(FEATURES)}")
+        return coefficients
 
     @property
     def uses_rules(self) -> bool:
