@@ -155,6 +155,7 @@ class ReviewBudget:
     points: pd.DataFrame  # the curves at SHARES
     calibration: pd.DataFrame  # each priority's Brier score, calibration intercept and slope, on each part
     coefficients: pd.DataFrame  # priority, feature, coefficient of each fitted model
+    uses_rules: bool  # the priority reads the rules (RULES_FEATURES)
     fitted_on: str  # the development reports the priorities were fitted on and the errors there, in words
     regularisation: float  # scikit-learn's C of the fits
     random_orders: int  # seeded random orders averaged
@@ -203,5 +204,5 @@ def review_budget(labels: pd.DataFrame, truth: pd.DataFrame, truth_dev: pd.DataF
                                  for name, (fitted, _) in priorities.items()
                                  for feature in ("intercept", *fitted.coefficients)])
     return ReviewBudget(model.label_set, int((predicted != actual).sum()), len(scored), curves, points_at(curves),
-                        pd.DataFrame(calibration), coefficients, model.fitted_on,
+                        pd.DataFrame(calibration), coefficients, model.uses_rules, model.fitted_on,
                         model.regularisation, bootstrap.resamples, bootstrap.confidence)

@@ -35,7 +35,7 @@ from analysis.evaluation.scoring import is_positive, paired_labels, scored_truth
 from analysis.labeling.inputs import read_inputs
 from analysis.labeling.labels import read_labels
 from analysis.labeling.manifest import Manifest, Reports
-from analysis.labeling.priority import RULES_FEATURES, PriorityModel
+from analysis.labeling.priority import PriorityModel
 from analysis.reporting.diagram import (
     COLUMN_GAP_IN,
     FLOW_TITLE_PT,
@@ -524,9 +524,9 @@ def _review_budget(labels: pd.DataFrame, truth: pd.DataFrame, development: pd.Da
 def _priority_notes(budget: ReviewBudget, manifest: Manifest) -> dict[str, str]:
     """† beside the priority where one of its features reads rules written on the test split too."""
     rules_note = label_set_notes(Run.model_validate(manifest.run)).get(BASELINE)
-    coefficients = budget.coefficients
-    uses_rules = (coefficients.priority == PRIORITY) & coefficients.feature.isin(RULES_FEATURES) & (coefficients.coefficient != 0)
-    return {PRIORITY: f"one of its features is whether the rules' answer differs ({rules_note})"} if rules_note and uses_rules.any() else {}
+    if not (rules_note and budget.uses_rules):
+        return {}
+    return {PRIORITY: f"one of its features is whether the rules' answer differs ({rules_note})"}
 
 
 @dataclass
