@@ -62,6 +62,8 @@ STAGE2_TASK := $(patsubst 2:%,%,$(filter 2:%,$(RUN_TASKS)))
 NOTEBOOK_DEPS := build/notebook-deps.mk
 -include $(NOTEBOOK_DEPS)
 RULE_FILES := $(wildcard analysis/rules/*.yaml)
+# Every review-priority model: a run names one in its file (review.priority), and the labels carry its priority.
+REVIEW_PRIORITY := $(wildcard analysis/review_priority/*.yaml)
 
 INPUTS := $(PROCESSED)/inputs.csv $(PROCESSED)/truth.csv $(PROCESSED)/truth_dev.csv
 STAGE1 := $(PROCESSED)/stage1.csv
@@ -72,8 +74,8 @@ TABLE1A := $(FIGURES)/table1a.csv $(FIGURES)/table1a.md $(FIGURES)/table1a.tex $
 STAGE2 := $(PROCESSED)/labels.csv $(FIGURES)/table1b.csv $(FIGURES)/table1b.md $(FIGURES)/table1b.tex \
 	$(FIGURES)/site_thresholds.md $(FIGURES)/table1a_vs_published.md $(FIGURES)/table1b_vs_published.md \
 	$(if $(EVIDENCE),$(FIGURES)/evidence.md,)
-PLOTS := $(addprefix $(FIGURES)/,$(addsuffix .png,figure1_pipeline confusion_matrices forest_f1 locations_f1 roc_p_yes reliability_p_yes)) \
-	$(PROCESSED)/reviewer_sheet.html
+PLOTS := $(addprefix $(FIGURES)/,$(addsuffix .png,figure1_pipeline confusion_matrices forest_f1 locations_f1 roc_p_yes reliability_p_yes review_budget)) \
+	$(FIGURES)/review_budget.md $(PROCESSED)/reviewer_sheet.html
 # Only the shipped demo run writes its results into README.md.
 README_RESULTS := $(if $(filter embedded/data/demo/reports.csv,$(RUN)/$(REPORTS)),True,False)
 # This run beside the committed reference labels: only the demo run has them.
@@ -174,7 +176,7 @@ $(ENSEMBLE): notebooks/03_ensemble.py $(STAGE1) $(PROCESSED)/truth.csv $(RUN_FIL
 $(TABLE1A) &: notebooks/04_table1a.py $(ENSEMBLE) $(PROCESSED)/truth.csv $(PROCESSED)/truth_dev.csv $(CASE_FEATURES) $(RULE_FILES) $(RUN_FILE) $(NOTEBOOK_DEPS_04_table1a)
 	$(call run_notebook,04_table1a,-p figures_dir $(FIGURES) -r case_features_file '$(CASE_FEATURES)')
 
-$(STAGE2) &: notebooks/05_localization.py $(ENSEMBLE) $(PROCESSED)/truth_dev.csv $(FIGURES)/table1a.csv $(STAGE2_TASK) $(wildcard analysis/site_cuts/$(RUN).yaml) analysis/published.yaml $(RULE_FILES) $(RUN_FILE) $(NOTEBOOK_DEPS_05_localization)
+$(STAGE2) &: notebooks/05_localization.py $(ENSEMBLE) $(PROCESSED)/truth_dev.csv $(FIGURES)/table1a.csv $(STAGE2_TASK) $(wildcard analysis/site_cuts/$(RUN).yaml) $(REVIEW_PRIORITY) analysis/published.yaml $(RULE_FILES) $(RUN_FILE) $(NOTEBOOK_DEPS_05_localization)
 	$(call run_notebook,05_localization,-p figures_dir $(FIGURES) -p allow_raw $(ALLOW_RAW))
 
 $(PLOTS) &: notebooks/06_figures.py $(PROCESSED)/labels.csv $(PROCESSED)/truth_dev.csv $(FIGURES)/table1a.csv $(FIGURES)/table1b.csv $(CASE_FEATURES) analysis/runs/paper.yaml $(RUN_FILE) $(NOTEBOOK_DEPS_06_figures)
@@ -191,6 +193,10 @@ $(VARIANTS) &: notebooks/07_variants.py $(INPUTS) $(VARIANT_TASKS) $(RUN_FILE) $
 ## Choose the per-site cuts on the development split of the run's labels (after `make paper`): analysis/site_cuts/$(RUN).yaml
 site-cuts: setup
 	$(BIN)/python -m analysis site-cuts --run $(RUN) --processed $(PROCESSED)
+
+## Fit the review priority on the development split of the run's labels (after `make paper`): analysis/review_priority/$(RUN).yaml
+review-priority: setup
+	$(BIN)/python -m analysis review-priority --run $(RUN) --processed $(PROCESSED)
 
 ## Run every test: against the embedded server and real small models, llama-server, JupyterLab and a browser
 test: setup-test setup-llama-server
@@ -228,4 +234,4 @@ clean:
 	@# The committed figures are the demo run's published results: only what a run added beside them goes.
 	git ls-files --others --exclude-standard -z -- $(FIGURES) | xargs -0 rm -f
 
-.PHONY: help setup setup-test setup-llama-server paper variants site-cuts test test-fast serve ollama-import lab clean
+.PHONY: help setup setup-test setup-llama-server paper variants site-cuts review-priority test test-fast serve ollama-import lab clean

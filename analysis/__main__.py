@@ -176,6 +176,40 @@ def _site_cuts(args) -> int:
     return 0
 
 
+def _review_priority(args) -> int:
+    import yaml
+
+    from analysis.config import REVIEW_PRIORITY_DIR, RunFiles, run_dir
+    from analysis.data.io import read_truth
+    from analysis.evaluation.review_budget import choose_label_set, fit_priority
+    from analysis.labeling.labels import read_labels
+    from analysis.labeling.priority import FEATURES
+    from analysis.specs import load_run
+
+    run = load_run(args.run)
+    files = RunFiles(run_dir(run.name, args.processed))
+    # Stage 2's labels hold the evidence; before stage 2 has run, the ensemble's stage-1 labels hold the rest.
+    source = next((path for path in (files.labels, files.ensemble) if path.is_file()), None)
+    if source is None:
+        raise SystemExit(f"review-priority: neither {files.labels} nor {files.ensemble} exists: label the run first")
+    labels = read_labels(source)
+    development = read_truth(files.truth_dev)
+    if development.empty:
+        raise SystemExit(f"review-priority: {files.truth_dev} is empty: the priority is fitted on a development part only")
+    if run.review.label_set:
+        label_set, why = run.review.label_set, f"named in run {run.name}'s file (review.label_set)"
+    else:
+        label_set, why = choose_label_set(labels, development)
+    model = fit_priority(labels, development, label_set, why, FEATURES)
+    out = args.out or REVIEW_PRIORITY_DIR / f"{run.name}.yaml"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(f"# Written by `python -m analysis review-priority --run {run.name}` from the development split "
+                   f"only ({source.name}); a run names this file as review.priority.\n"
+                   + yaml.safe_dump(model.model_dump(), sort_keys=False, allow_unicode=True, width=120))
+    print(f"Wrote {out}: the priority of {label_set}'s errors, fitted on {model.fitted_on} from {source}")
+    return 0
+
+
 def _split(args) -> int:
     from analysis.data.io import read_split, read_truth, write_table
     from analysis.data.split import extend_split, make_split
@@ -335,6 +369,15 @@ def build_parser() -> argparse.ArgumentParser:
     cuts.add_argument("--processed", default="", help="the run's files (default data/processed/RUN)")
     cuts.add_argument("--out", type=Path, help="default analysis/site_cuts/RUN.yaml")
     cuts.set_defaults(handler=_site_cuts)
+
+    priority = commands.add_parser("review-priority", help="fit the review priority (the probability that the chosen "
+                                   "label set is wrong on a report) on the development split of a run's labels, and "
+                                   "write analysis/review_priority/RUN.yaml")
+    priority.add_argument("--run", default="embedded")
+    priority.add_argument("--processed", default="", help="the run's files (default data/processed/RUN): its "
+                          "labels.csv, or before stage 2 its stage1_ensemble.csv, and truth_dev.csv")
+    priority.add_argument("--out", type=Path, help="default analysis/review_priority/RUN.yaml")
+    priority.set_defaults(handler=_review_priority)
 
     tasks = commands.add_parser("tasks", help="the task files a run asks, as STAGE:PATH (what the Makefile's stages depend on)")
     tasks.add_argument("--run", default="embedded")

@@ -27,6 +27,8 @@ DOCS_DIR = ROOT / "docs"  # one page per topic; the README links them
 TASKS_DIR = PACKAGE_DIR / "tasks"
 RUNS_DIR = PACKAGE_DIR / "runs"
 SITE_CUTS_DIR = PACKAGE_DIR / "site_cuts"  # per-site cuts chosen on a development split (python -m analysis site-cuts)
+# Models of the review priority fitted on a development split (python -m analysis review-priority)
+REVIEW_PRIORITY_DIR = PACKAGE_DIR / "review_priority"
 RULES_DIR = PACKAGE_DIR / "rules"  # rule files of the rule-based baseline
 MODEL_REGISTRY_FILE = PACKAGE_DIR / "models.yaml"
 CHAT_TEMPLATES_FILE = PACKAGE_DIR / "chat_templates.yaml"  # Ollama TEMPLATEs that leave the reply's turn open

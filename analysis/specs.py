@@ -181,6 +181,15 @@ class Host(_Spec):
                                                        "serve one model each); default: every one.")
 
 
+class Review(_Spec):
+    """What the review priority of a run estimates, and with which fitted model."""
+
+    priority: str | None = Field(None, description="A file in analysis/review_priority: the model that estimates, "
+                                 "per report, the probability that `label_set`'s label is wrong; none: no priority.")
+    label_set: str | None = Field(None, description="The label set whose errors the priority estimates; none: the "
+                                  "one the priority file was fitted for (the best on its development split).")
+
+
 class Run(_Spec):
     name: str
     description: str
@@ -207,6 +216,7 @@ class Run(_Spec):
         None, description="context_veto: a label set beside the ensemble, its answer unless the baseline's ConText finds "
                           "every mention of extravasation hedged or excluded (analysis.labeling.combination).")
     bootstrap: Bootstrap = Bootstrap()
+    review: Review = Review()
     no_impression: Literal["undefined", "full_report"] = Field(
         "undefined", description="A report without an impression is Undefined (no model call) or sent whole."
     )
@@ -260,7 +270,7 @@ def _merged(base: dict, changes: dict) -> dict:
     return merged
 
 
-def _load(model: type[_Spec], path: Path, base: Path | None = None):
+def load_spec(model: type[BaseModel], path: Path, base: Path | None = None):
     """The spec in ``path``, read on top of the file ``base`` where one is given."""
     if not path.is_file():
         available = sorted(p.stem for p in path.parent.glob("*.yaml") if p != base)
@@ -283,7 +293,7 @@ RUN_BASE = "base.yaml"  # what every run file shares
 
 
 def load_task(name: str, directory: Path = TASKS_DIR) -> Task:
-    return _load(Task, Path(directory) / f"{name}.yaml")
+    return load_spec(Task, Path(directory) / f"{name}.yaml")
 
 
 def stage1_task_name(variant: str, directory: Path = TASKS_DIR) -> str:
@@ -299,11 +309,11 @@ def load_run(name: str, directory: Path = RUNS_DIR) -> Run:
     base = Path(directory) / RUN_BASE
     if name == base.stem:
         raise SpecError(f"{base}: what every run shares, not a run; name one of the files beside it")
-    return _load(Run, Path(directory) / f"{name}.yaml", base if base.is_file() else None)
+    return load_spec(Run, Path(directory) / f"{name}.yaml", base if base.is_file() else None)
 
 
 def load_site_cuts(name: str, directory: Path = SITE_CUTS_DIR) -> SiteCuts:
-    return _load(SiteCuts, Path(directory) / f"{name}.yaml")
+    return load_spec(SiteCuts, Path(directory) / f"{name}.yaml")
 
 
 def rules_developed_on(name: str, directory: Path = RULES_DIR) -> list[str]:

@@ -16,7 +16,7 @@
 #
 # Figure 1 (the pipeline, annotated with this run's counts), the confusion
 # matrices, a forest plot of F1 with intervals, the per-location heatmap and
-# the ROC curves and reliability diagram of `p_yes`, as PNG and PDF under
+# the ROC curves and reliability diagram of `p_yes` and the review budget, as PNG and PDF under
 # `figures/`, on the reports of the tables (the test split, if there is one). Nothing here
 # calls a model: changing a colour reruns this notebook only.
 #
@@ -60,6 +60,20 @@ made.figures["roc_p_yes"]
 
 # %%
 made.figures["reliability_p_yes"]
+
+# %% [markdown]
+# ## Review budget
+#
+# Reviewing the test reports in the order of the review priority (the
+# estimated probability that the chosen label set is wrong, written with the
+# labels), beside the reviewer sheet's order today (closest call first) and
+# random order: the errors left and F1 after each report reviewed
+# (`figures/review_budget.md` gives the 5, 10 and 20% points, the priority's
+# calibration and its coefficients). A run without a priority model draws
+# none.
+
+# %%
+made.figures.get("review_budget")
 
 # %% [markdown]
 # ## Reviewer sheet

@@ -8,7 +8,7 @@ from analysis.specs import RUN_BASE, SpecError, load_run, load_site_cuts, load_t
 
 RUNS = sorted(path.stem for path in RUNS_DIR.glob("*.yaml") if path.name != RUN_BASE)
 # What a run file may set for itself: its models and where they run. Everything else comes from the base.
-OWN = {"name", "description", "backend", "hosts", "workers", "models", "localization"}
+OWN = {"name", "description", "backend", "hosts", "workers", "models", "localization", "review"}
 
 
 @pytest.mark.parametrize("name", RUNS)

@@ -21,6 +21,7 @@ from analysis.evaluation.scoring import is_positive, paired_labels, scored_truth
 
 FEWEST_SCORES = 10  # below this a logistic fit says nothing
 CLIP = 1e-6  # p_yes of exactly 0 or 1 would have an infinite logit
+CALIBRATION_COLUMNS = ["n_scores", "brier", "intercept", "intercept_lo", "intercept_hi", "slope", "slope_lo", "slope_hi"]
 
 
 def _fit(truth: np.ndarray, logits: np.ndarray, slope_free: bool, confidence: float) -> tuple[float, float, float]:
@@ -35,6 +36,20 @@ def _fit(truth: np.ndarray, logits: np.ndarray, slope_free: bool, confidence: fl
     return float(fitted.params[position]), float(low), float(high)
 
 
+def calibration_row(scores: np.ndarray, actual: np.ndarray, confidence: float = 0.95) -> dict:
+    """Over the reports with a score (NaN: none): their number, the Brier score, and the calibration intercept
+    and slope with their Wald intervals (NaN where the scores separate the classes or are too few)."""
+    scores, actual = np.asarray(scores, dtype=float), np.asarray(actual, dtype=float)
+    has = ~np.isnan(scores)
+    row = {"n_scores": int(has.sum()), "brier": float(np.mean((scores[has] - actual[has]) ** 2))}
+    logits = logit(np.clip(scores[has], CLIP, 1 - CLIP))
+    separable = has.sum() < FEWEST_SCORES or len(np.unique(actual[has])) < 2 or _separates(logits, actual[has])
+    for name, slope_free in (("intercept", False), ("slope", True)):
+        values = (np.nan,) * 3 if separable else _fit(actual[has], logits, slope_free, confidence)
+        row |= dict(zip((name, f"{name}_lo", f"{name}_hi"), values))
+    return row
+
+
 def calibration_table(labels: pd.DataFrame, truth: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """One row per label set with a ``p_yes``: reports scored, Brier score, calibration intercept and slope."""
     scored = scored_truth(truth)
@@ -42,18 +57,10 @@ def calibration_table(labels: pd.DataFrame, truth: pd.DataFrame, confidence: flo
     rows = []
     for model, answers in paired_labels(labels, scored).items():
         scores = pd.to_numeric(answers.p_yes, errors="coerce").to_numpy(dtype=float)
-        has = ~np.isnan(scores)
-        if not has.any():
+        if np.isnan(scores).all():
             continue
-        row = {"model": model, "n_scores": int(has.sum()), "brier": float(np.mean((scores[has] - actual[has]) ** 2))}
-        logits = logit(np.clip(scores[has], CLIP, 1 - CLIP))
-        separable = has.sum() < FEWEST_SCORES or len(np.unique(actual[has])) < 2 or _separates(logits, actual[has])
-        for name, slope_free in (("intercept", False), ("slope", True)):
-            values = (np.nan,) * 3 if separable else _fit(actual[has], logits, slope_free, confidence)
-            row |= dict(zip((name, f"{name}_lo", f"{name}_hi"), values))
-        rows.append(row)
-    return pd.DataFrame(rows, columns=["model", "n_scores", "brier", "intercept", "intercept_lo", "intercept_hi",
-                                       "slope", "slope_lo", "slope_hi"])
+        rows.append({"model": model, **calibration_row(scores, actual, confidence)})
+    return pd.DataFrame(rows, columns=["model", *CALIBRATION_COLUMNS])
 
 
 def _separates(logits: np.ndarray, actual: np.ndarray) -> bool:

@@ -7,7 +7,8 @@ report sends, found by ``impression`` and screened by ``screening``; and
 (every model's Yes/No/Undefined, and the rule-based ``baseline``),
 ``ensemble.ensemble_step`` (the majority vote, and the ``combination`` with
 ConText's veto) and ``stage2.stage2_step`` (the sites, for the reports the
-gate model called Yes). ``pipeline.label_reports`` runs them all, for the
+gate model called Yes, and each report's review priority, ``priority``).
+``pipeline.label_reports`` runs them all, for the
 command line; the notebooks run them one at a time. Beside them: ``labels``
 (the labels table, and who votes and who was gated, read from it),
 ``session`` (the run's models, servers and cache, which every stage asks

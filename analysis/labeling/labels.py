@@ -21,7 +21,11 @@ Columns, in order (``COLUMNS``):
   run's ``site_probes``) reaches the cut chosen for the label set and site on
   a development split (the run's ``site_cuts``);
 - ``p_<site>`` for each site, where the sites were asked one at a time (the
-  ensemble's: the mean of its members'), NaN elsewhere.
+  ensemble's: the mean of its members'), NaN elsewhere;
+- ``review_priority``: the estimated probability that the run's chosen label
+  set's label (Yes against not-Yes) is wrong on the report, the same on
+  every row of a report (``analysis.labeling.priority``); NaN where the run
+  has no priority model.
 
 Lists are lists, in memory and in the files (``analysis.data.io``).
 ``read_labels`` also reads a labels file that another labeler wrote: it needs
@@ -42,9 +46,10 @@ COLUMNS = [
     "report_id", "model", "role", "extravasation", "status", "p_yes", "reasons", "response_key",
     "gated", "locations", "locations_status", "locations_keys",
     "evidence", "evidence_status", "evidence_key", "evidence_locations", "cut_locations", *SITE_SCORE_COLUMNS,
+    "review_priority",
 ]
 LISTS = ("reasons", "locations", "locations_keys", "evidence", "evidence_locations", "cut_locations")
-NUMBERS = ("p_yes", *SITE_SCORE_COLUMNS)
+NUMBERS = ("p_yes", *SITE_SCORE_COLUMNS, "review_priority")
 FLAGS = ("gated",)
 REQUIRED = ("report_id", "model", "extravasation")
 
@@ -56,7 +61,7 @@ def label(report_id: str, model: str, role: Role, extravasation: str, status: St
            "p_yes": math.nan, "reasons": [], "response_key": "", "gated": False, "locations": [],
            "locations_status": Status.NOT_ASKED, "locations_keys": [], "evidence": [],
            "evidence_status": Status.NOT_ASKED, "evidence_key": "", "evidence_locations": [], "cut_locations": [],
-           **dict.fromkeys(SITE_SCORE_COLUMNS, math.nan),
+           **dict.fromkeys(SITE_SCORE_COLUMNS, math.nan), "review_priority": math.nan,
            **fields}
     row["reasons"] = [reason for reason in row["reasons"] if reason]
     if row["p_yes"] is None:
@@ -93,7 +98,8 @@ def read_labels(path: Path, gate: str | None = None) -> pd.DataFrame:
         labels["gated"] = labels.report_id.isin(said_yes(labels, gate)) if gate else False
     defaults = {"p_yes": math.nan, "response_key": "", "locations": None, "locations_status": Status.NOT_ASKED,
                 "locations_keys": None, "evidence": None, "evidence_status": Status.NOT_ASKED, "evidence_key": "",
-                "evidence_locations": None, "cut_locations": None, **dict.fromkeys(SITE_SCORE_COLUMNS, math.nan)}
+                "evidence_locations": None, "cut_locations": None, **dict.fromkeys(SITE_SCORE_COLUMNS, math.nan),
+                "review_priority": math.nan}
     for name, value in defaults.items():
         if name not in labels:
             labels[name] = [[] for _ in range(len(labels))] if value is None else value

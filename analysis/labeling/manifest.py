@@ -78,6 +78,7 @@ class Stage2(BaseModel):
     sent: int = 0  # reports the gate model called Yes
     skipped_because: str = ""
     site_cuts: dict | None = None  # the per-site cuts applied (analysis.specs.SiteCuts), as the file held them
+    review_priority: dict | None = None  # the priority model applied (analysis.labeling.priority.PriorityModel)
 
 
 class Manifest(BaseModel):

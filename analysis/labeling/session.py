@@ -18,6 +18,7 @@ import pandas as pd
 from analysis.config import RESPONSE_CACHE_FILE
 from analysis.data.vocabulary import BASELINE
 from analysis.labeling.manifest import Manifest, start_manifest
+from analysis.labeling.priority import load_priority
 from analysis.llm.asking import TEMPLATE_ALLOWANCE_TOKENS, Answer, Asker, AskSummary
 from analysis.llm.backend import Backend
 from analysis.llm.cache import ResponseCache
@@ -57,6 +58,8 @@ class Session:
             raise SpecError(f"site cuts {localization.site_cuts} were chosen for {self.site_cuts.task} "
                             f"v{self.site_cuts.task_version}, not for {self.site_task.name} v{self.site_task.version}: "
                             "choose them again (python -m analysis site-cuts)")
+        # Read now, so that a missing or broken file stops the run before any model is asked, not after.
+        self.priority = load_priority(self.run)
         chosen = models or self.run.labelers
         unknown = [t for t in chosen if t not in self.run.labelers]
         if unknown:

@@ -22,7 +22,9 @@ vocabulary). The ensemble's evidence is the sentences most models chose, its
 evidence sites the majority of the models'.
 
 ``stage2_step`` is the run's step: it reads ``stage1_ensemble.csv`` and
-writes ``labels.csv``, and adds stage 2 to the manifest.
+writes ``labels.csv``, with each report's review priority (the run's
+``review.priority``: ``analysis.labeling.priority``) once every label is
+known, and adds stage 2 to the manifest.
 """
 
 import sys
@@ -38,6 +40,7 @@ from analysis.labeling.evidence import evidence_of, voted_evidence
 from analysis.labeling.inputs import read_inputs
 from analysis.labeling.labels import read_labels, said_yes, write_labels
 from analysis.labeling.manifest import Manifest, Stage2, save_manifest
+from analysis.labeling.priority import with_priority
 from analysis.labeling.session import Session
 from analysis.llm.asking import Answer, AskSummary
 from analysis.specs import SpecError
@@ -53,13 +56,16 @@ def skipped_because(session: Session) -> str:
 
 
 def stage2_step(session: Session, files: RunFiles) -> pd.DataFrame:
-    """Every label set's labels with the sites of the reports the gate model called Yes (``labels.csv``)."""
+    """Every label set's labels with the sites of the reports the gate model called Yes and each report's review
+    priority (``labels.csv``)."""
     labels, gated, summaries = label_stage2(session, read_inputs(files.inputs), read_labels(files.ensemble))
+    labels = with_priority(labels, session.priority)
     write_labels(labels, files.labels)
     skipped = skipped_because(session)
     record = Stage2(ran=not skipped, gate=session.run.localization and session.run.localization.gate,
                     sent=len(gated), skipped_because=skipped,
-                    site_cuts=session.site_cuts.model_dump() if session.site_cuts else None)
+                    site_cuts=session.site_cuts.model_dump() if session.site_cuts else None,
+                    review_priority=session.priority.model_dump() if session.priority else None)
     manifest = Manifest.read(files.manifest)
     manifest.preflight |= {name: check.record() for name, check in session.checks.items()}
     save_manifest(manifest.recorded(summaries, labels, record), files, session.cache_path)

@@ -21,17 +21,21 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import roc_curve
 
 from analysis.config import RunFiles
 from analysis.data.io import read_truth
 from analysis.data.vocabulary import BASELINE, ENSEMBLE, LABELS, LOCATIONS, Role, Status
+from analysis.evaluation.evaluate import label_set_notes
 from analysis.evaluation.metrics import STAGE2_ALONE, roc_auc
+from analysis.evaluation.review_budget import CURRENT, PRIORITY, RANDOM, SHARES, WITHOUT_RULES, ReviewBudget, review_budget
 from analysis.evaluation.scoring import is_positive, paired_labels, scored_truth
 from analysis.labeling.inputs import read_inputs
 from analysis.labeling.labels import read_labels
 from analysis.labeling.manifest import Manifest, Reports
+from analysis.labeling.priority import PriorityModel
 from analysis.reporting.diagram import (
     COLUMN_GAP_IN,
     FLOW_TITLE_PT,
@@ -42,7 +46,8 @@ from analysis.reporting.diagram import (
 )
 from analysis.reporting.readme import update_readme
 from analysis.reporting.review import reviewer_sheet, write_reviewer_sheet
-from analysis.reporting.tables import with_interval
+from analysis.reporting.tables import with_interval, write_review_budget
+from analysis.specs import Run
 
 PAGE_WIDTH_IN = 7.2  # the text width of a journal page
 PNG_DPI = 200
@@ -458,6 +463,38 @@ def reliability_diagram(labels: pd.DataFrame, truth: pd.DataFrame, bins: int = 1
     return figure
 
 
+def review_budget_figure(budget: ReviewBudget, notes: dict[str, str]) -> Figure:
+    """The chosen label set's errors left (left) and F1 (right) against the share of the test reports reviewed,
+    in each order; random order with the range of its F1 over the seeded orders."""
+    figure = Figure(figsize=(PAGE_WIDTH_IN, 3.4), layout="constrained")
+    errors_axes, f1_axes = figure.subplots(1, 2, sharex=True)
+    styles = {PRIORITY: ("#D55E00", "-"), WITHOUT_RULES: ("#0072B2", "-"), CURRENT: ("#009E73", "--"),
+              RANDOM: ("0.4", ":")}
+    for ordering, curve in budget.curves.groupby("ordering", sort=False):
+        color, line = styles[ordering]
+        label = f"{ordering}{'†' if ordering in notes else ''}"
+        errors_axes.plot(curve.share, curve.errors_left, color=color, linestyle=line, label=label)
+        f1_axes.plot(curve.share, curve.f1, color=color, linestyle=line, label=label)
+        if ordering == RANDOM:
+            f1_axes.fill_between(curve.share, curve.f1_lo, curve.f1_hi, color=color, alpha=0.15, linewidth=0)
+    for axes in (errors_axes, f1_axes):
+        for share in SHARES:
+            axes.axvline(share, color="0.85", linewidth=0.8, zorder=0)
+        axes.set_xlim(0, 0.5)
+        axes.xaxis.set_major_formatter(PercentFormatter(1.0))
+        axes.set_xlabel("share of the test reports reviewed")
+        axes.tick_params(labelsize=8)
+    errors_axes.set_ylim(0, budget.errors * 1.05 or 1)
+    errors_axes.set_ylabel(f"errors of {budget.label_set} left")
+    f1_axes.set_ylabel(f"F1 of {budget.label_set} after review")
+    f1_axes.set_ylim(top=1.005)
+    errors_axes.legend(fontsize=7, frameon=True)
+    figure.suptitle(f"Reviewing {budget.reports} scored test reports in each order (a reviewed report takes its true "
+                    f"label; lines at {', '.join(f'{s:.0%}' for s in SHARES)})"
+                    + ("\n† a feature reads the rules, written reading the test split too" if notes else ""), fontsize=8)
+    return figure
+
+
 def every_figure(manifest: Manifest, labels: pd.DataFrame, truth: pd.DataFrame, table1a: pd.DataFrame,
                  table1b: pd.DataFrame, study_models: list[str]) -> dict[str, Figure]:
     """Every figure of a run, by the file stem it is saved under: Figure 1 and the views of Tables 1A and 1B
@@ -471,6 +508,25 @@ def every_figure(manifest: Manifest, labels: pd.DataFrame, truth: pd.DataFrame, 
         "roc_p_yes": roc_curves(labels, scored),
         "reliability_p_yes": reliability_diagram(labels, scored),
     }
+
+
+def _review_budget(labels: pd.DataFrame, truth: pd.DataFrame, development: pd.DataFrame,
+                   manifest: Manifest) -> ReviewBudget | None:
+    """The budget curves of the priority the labels carry, on the test reports; None where the run applied no
+    priority model (its manifest says which) or its labels lack the label set it reviews."""
+    record = manifest.stage2.review_priority if manifest.stage2 else None
+    if record is None or labels.review_priority.isna().all():
+        return None
+    return review_budget(labels, truth, development, PriorityModel.model_validate(record),
+                         Run.model_validate(manifest.run).bootstrap)
+
+
+def _priority_notes(budget: ReviewBudget, manifest: Manifest) -> dict[str, str]:
+    """† beside the priority where one of its features reads rules written on the test split too."""
+    rules_note = label_set_notes(Run.model_validate(manifest.run)).get(BASELINE)
+    if not (rules_note and budget.uses_rules):
+        return {}
+    return {PRIORITY: f"one of its features is whether the rules' answer differs ({rules_note})"}
 
 
 @dataclass
@@ -490,7 +546,12 @@ def figures_step(files: RunFiles, figures_dir: Path, study_models: list[str], ca
     truth, development = read_truth(files.truth), read_truth(files.truth_dev)
     table1a, table1b = (pd.read_csv(Path(figures_dir) / f"{name}.csv") for name in ("table1a", "table1b"))
     drawn = every_figure(manifest, labels, truth, table1a, table1b, study_models)
-    written = [path for stem, figure in drawn.items() for path in save(figure, figures_dir, stem)]
+    written = []
+    if budget := _review_budget(labels, truth, development, manifest):
+        notes = _priority_notes(budget, manifest)
+        drawn["review_budget"] = review_budget_figure(budget, notes)
+        written += write_review_budget(budget, figures_dir, notes)
+    written += [path for stem, figure in drawn.items() for path in save(figure, figures_dir, stem)]
     sheet = reviewer_sheet(labels, pd.concat([truth, development], ignore_index=True), read_inputs(files.inputs),
                            cache_path, features)
     written += write_reviewer_sheet(sheet, files.directory)

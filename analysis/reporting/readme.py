@@ -50,6 +50,7 @@ def results_section(figures_dir: Path, manifest: Manifest) -> str:
         "",
         first_design,
         *(["", notes] if notes not in first_design else []),
+        *_review_budget(figures_dir),
         "",
         "Figures: [pipeline](figures/figure1_pipeline.png), [confusion matrices](figures/confusion_matrices.png), "
         "[F1 forest plot](figures/forest_f1.png), [sites](figures/locations_f1.png), [ROC](figures/roc_p_yes.png), "
@@ -63,6 +64,17 @@ def results_section(figures_dir: Path, manifest: Manifest) -> str:
         "[the evidence sentences against the true ones](figures/evidence.md), "
         "[per-site cuts measured on the test split](figures/site_thresholds.md).",
     ])
+
+
+def _review_budget(figures_dir: Path) -> list[str]:
+    """The review budget's 5/10/20% points and the note under them, where the run wrote them."""
+    path = figures_dir / "review_budget.md"
+    if not path.is_file():
+        return []
+    points = path.read_text().split("\n### ")[0].strip()
+    return ["", "**Review priority** (the reports most likely to be wrong first; the calibration and the "
+            "coefficients are in [figures/review_budget.md](figures/review_budget.md), the curves in "
+            "[figures/review_budget.png](figures/review_budget.png)): " + points]
 
 
 def replace_section(section: str, body: str, page: Path) -> bool:

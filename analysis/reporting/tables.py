@@ -21,6 +21,11 @@ intervals were made:
   with other models and never matched row to row.
 - ``write_thresholds``, ``write_site_thresholds``, ``write_variants``:
   ``thresholds.{csv,md}``, ``site_thresholds.{csv,md}``, ``variants.{csv,md}``.
+- ``write_review_budget``: ``review_budget.{csv,md}``: the chosen label set's
+  errors left and F1 after reviewing 5, 10 and 20% of the test reports in
+  each order (``analysis.evaluation.review_budget``), the priority's
+  calibration on each part and its coefficients; the curves at every share
+  in ``review_budget_curves.csv``.
 - ``write_stage1``, ``write_stage2``: every file of a stage's evaluation
   (``analysis.evaluation.evaluate``) at once.
 - ``table1a_step``, ``table1b_step``: the run's steps that read its labels and
@@ -57,6 +62,7 @@ from analysis.evaluation.metrics import (
     SITES_FROM_EVIDENCE,
     STAGE2_ALONE,
 )
+from analysis.evaluation.review_budget import RANDOM, ReviewBudget
 from analysis.evaluation.scoring import SCORING_RULES
 from analysis.labeling.inputs import read_inputs
 from analysis.labeling.labels import read_labels
@@ -431,6 +437,72 @@ def write_thresholds(table: pd.DataFrame, out_dir: Path) -> list[Path]:
         f"{_interval_note(table, resampled='F1 and the differences')} The tables keep the plain answer.\n"
     )
     return _write(out_dir, "thresholds", table, markdown)
+
+
+def write_review_budget(budget: ReviewBudget, out_dir: Path, notes: dict[str, str] | None = None) -> list[Path]:
+    """``review_budget.csv`` (the 5/10/20% points), ``review_budget.md`` (those points, then the priority's
+    calibration and coefficients under their own headings) and ``review_budget_curves.csv`` (every share)."""
+    notes = notes or {}
+    points = budget.points
+    random = points.ordering == RANDOM
+    shown = pd.DataFrame({
+        "order": _noted(points.ordering, notes),
+        "share reviewed": points.target.map("{:.0%}".format),
+        "reports reviewed": points.reviewed.astype(str),
+        "errors caught": [f"{c:.1f}" if r else f"{c:.0f}" for c, r in zip(points.errors_caught, random)],
+        "errors left": [f"{c:.1f}" if r else f"{c:.0f}" for c, r in zip(points.errors_left, random)],
+        "F1 after review": [with_interval(f, lo, hi) if r else with_interval(f, np.nan, np.nan)
+                            for f, lo, hi, r in zip(points.f1, points.get("f1_lo"), points.get("f1_hi"), random)],
+    })
+    before = budget.curves[(budget.curves.ordering == RANDOM) & (budget.curves.reviewed == 0)].f1.iloc[0]
+    calibration = budget.calibration
+    calibration_shown = pd.DataFrame({
+        "priority": _noted(calibration.priority, notes), "part": calibration.part,
+        "reports": calibration.reports.astype(str), "errors": calibration.errors.astype(str),
+        "Brier score": calibration.brier.map(lambda v: with_interval(v, np.nan, np.nan)),
+        "calibration intercept": _estimates(calibration, "intercept", DIFFERENCE_DASH),
+        "calibration slope": _estimates(calibration, "slope", DIFFERENCE_DASH),
+    })
+    coefficients = budget.coefficients.pivot(index="feature", columns="priority", values="coefficient")
+    coefficients = coefficients.reindex(index=budget.coefficients.feature.unique(),
+                                        columns=budget.coefficients.priority.unique())
+    coefficients_shown = coefficients.map(lambda v: "–" if pd.isna(v) else f"{v:+.3f}").rename(
+        columns=lambda name: f"{name}{NOTED if name in notes else ''}").rename_axis("feature").reset_index()
+    markdown = "\n".join([
+        f"The test split's {budget.reports} scored reports reviewed in each order, a reviewed report taking its true "
+        f"label: the errors of {budget.label_set} (Yes against not-Yes) caught and left, and its F1. Before any "
+        f"review: {budget.errors} errors, F1 {before:.3f}.",
+        "",
+        _markdown(shown, text_columns=2),
+        f"{SCORING_RULES['left out']} Reports reviewed: round(share × {budget.reports}). Review priority: the "
+        f"estimated probability that {budget.label_set} is wrong (labels' review_priority), highest first. Closest "
+        "call first: the smallest |p_yes − 0.5| over the models, the ensemble aside, reports without any p_yes last "
+        "(the reviewer sheet's order). Random order: errors caught in expectation (share × errors); F1 the mean over "
+        f"{budget.random_orders} seeded random orders, with the range that holds {budget.confidence:.0%} of them. "
+        "Ties keep the truth's order." + _notes_line(notes, points.ordering),
+        "",
+        "### Calibration of the priority",
+        "",
+        _markdown(calibration_shown, text_columns=2),
+        "Whether the priority reads as a probability of an error, over the scored reports of each part: the Brier "
+        "score, and the calibration slope (logistic regression of the error on logit priority; 1 is ideal, above 1 "
+        "the priority is too cautious, below 1 too extreme) and intercept (the same with the slope held at 1; 0 is "
+        "ideal, below 0 the priority is too high); 95% Wald intervals, n/a where the priority separates the errors "
+        "from the rest perfectly or they are too few. The development part is the one the priority was fitted on "
+        "(in-sample)." + _notes_line(notes, calibration.priority),
+        "",
+        "### Coefficients",
+        "",
+        _markdown(coefficients_shown),
+        "Logistic regression (scikit-learn, L2 penalty, C "
+        f"{budget.regularisation:g}) of an error of {budget.label_set} on the features of analysis/labeling/priority.py, "
+        f"each in [0, 1]; a coefficient is the change in the log-odds of an error from 0 to 1 of its feature. Fitted on "
+        f"{budget.fitted_on}."
+        + _notes_line(notes, coefficients.columns),
+    ])
+    written = _write(out_dir, "review_budget", points, markdown + "\n")
+    budget.curves.to_csv(Path(out_dir) / "review_budget_curves.csv", index=False)
+    return [*written, Path(out_dir) / "review_budget_curves.csv"]
 
 
 def write_variants(table: pd.DataFrame, out_dir: Path) -> list[Path]:
