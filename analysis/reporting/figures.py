@@ -510,11 +510,16 @@ def every_figure(manifest: Manifest, labels: pd.DataFrame, truth: pd.DataFrame, 
     }
 
 
+def applied_priority(manifest: Manifest) -> dict | None:
+    """The review priority model the run applied to its labels, as its manifest records it; None if none."""
+    return manifest.stage2.review_priority if manifest.stage2 else None
+
+
 def _review_budget(labels: pd.DataFrame, truth: pd.DataFrame, development: pd.DataFrame,
                    manifest: Manifest) -> ReviewBudget | None:
     """The budget curves of the priority the labels carry, on the test reports; None where the run applied no
     priority model (its manifest says which) or its labels lack the label set it reviews."""
-    record = manifest.stage2.review_priority if manifest.stage2 else None
+    record = applied_priority(manifest)
     if record is None or labels.review_priority.isna().all():
         return None
     return review_budget(labels, truth, development, PriorityModel.model_validate(record),
@@ -552,8 +557,10 @@ def figures_step(files: RunFiles, figures_dir: Path, study_models: list[str], ca
         drawn["review_budget"] = review_budget_figure(budget, notes)
         written += write_review_budget(budget, figures_dir, notes)
     written += [path for stem, figure in drawn.items() for path in save(figure, figures_dir, stem)]
+    record = applied_priority(manifest)
+    reviewed = record["label_set"] if record and record["label_set"] in set(labels.model) else None
     sheet = reviewer_sheet(labels, pd.concat([truth, development], ignore_index=True), read_inputs(files.inputs),
-                           cache_path, features)
+                           cache_path, features, chosen=reviewed)
     written += write_reviewer_sheet(sheet, files.directory)
     if readme and update_readme(figures_dir, manifest):
         written.append(Path("README.md"))
