@@ -20,10 +20,10 @@
 # `figures/`, on the reports of the tables (the test split, if there is one). Nothing here
 # calls a model: changing a colour reruns this notebook only.
 #
-# The reviewer sheet lists every report where a model disagrees with the
-# ground truth or with another model, with its impression, each model's
-# answer, `p_yes` and raw response. It quotes reports, so it stays in the
-# run's git-ignored folder.
+# The reviewer sheet is the review queue: every report, those most likely
+# to be wrong first, with its impression, each model's answer, `p_yes` and
+# raw response. It quotes reports, so it stays in the run's git-ignored
+# folder.
 
 # %% tags=["parameters"]
 run_name = "embedded"  # a run file in analysis/runs: embedded or paper
@@ -66,7 +66,7 @@ made.figures["reliability_p_yes"]
 #
 # Reviewing the test reports in the order of the review priority (the
 # estimated probability that the chosen label set is wrong, written with the
-# labels), beside the reviewer sheet's order today (closest call first) and
+# labels), beside the reviewer sheet's order without a priority (closest call first) and
 # random order: the errors left and F1 after each report reviewed
 # (`figures/review_budget.md` gives the 5, 10 and 20% points, the priority's
 # calibration and its coefficients). A run without a priority model draws
@@ -78,13 +78,16 @@ made.figures.get("review_budget")
 # %% [markdown]
 # ## Reviewer sheet
 #
-# Every report on which a model, the ensemble or the rules disagrees with the
-# ground truth, or the models with one another, closest calls first (`p_yes`
-# nearest 0.5), with the raw response behind each label and the
-# log-probabilities at its answer token. The HTML page filters by model,
-# split, kind of report and why a report is listed; it loads nothing from the
-# network. Development reports are listed too, with their split.
+# The review queue: every report, highest review priority first (without a
+# priority model, closest calls first: `p_yes` nearest 0.5), flagged where a
+# label set disagrees with the ground truth or the models with one another,
+# with the raw response behind each label and the log-probabilities at its
+# answer token. The HTML page marks how many errors the first 5, 10 and 20%
+# of the queue are estimated to hold, filters by model, split, kind of report
+# and why a report is flagged, and takes a reviewer's right/wrong decisions,
+# saved to a CSV file for `python -m analysis adjudicate`; it loads nothing
+# from the network. Development reports are in the queue too, with their split.
 
 # %%
-print(f"{len(made.sheet)} reports listed")
+print(f"{len(made.sheet)} reports in the queue")
 made.sheet.head(10)

@@ -16,7 +16,7 @@ The budget curve (``review_budget``): the scored test reports are reviewed
 in some order, and a reviewed report takes its true label; after each
 report, the errors left of the chosen label set and its F1. Orders: the
 priority (highest first); the same model without the rules' features,
-fitted on the same development reports; the reviewer sheet's order today
+fitted on the same development reports; the reviewer sheet's order without a priority
 (the closest call first: the smallest |p_yes − 0.5| over the models, the
 ensemble aside, reports without any p_yes last); and random order, whose
 errors caught are k/n of the errors in expectation and whose F1 is the mean
@@ -46,7 +46,7 @@ REGULARISATION = 1.0  # scikit-learn's default C; every feature lies in [0, 1], 
 SHARES = (0.05, 0.10, 0.20)  # shares of the reports reviewed that the table and the README quote
 PRIORITY = "review priority"
 WITHOUT_RULES = "review priority without the rules' features"
-CURRENT = "closest call first (the reviewer sheet today)"
+CURRENT = "closest call first (the reviewer sheet before the priority)"
 RANDOM = "random order"
 ORDERINGS = (PRIORITY, WITHOUT_RULES, CURRENT, RANDOM)
 
@@ -102,8 +102,8 @@ def without_rules(model: PriorityModel) -> tuple[str, ...]:
 
 
 def closest_call_order(labels: pd.DataFrame, reports: pd.Series) -> np.ndarray:
-    """Positions of ``reports`` in the reviewer sheet's order today: the smallest |p_yes − 0.5| over the models
-    (role ``model``) first, reports without any p_yes last."""
+    """Positions of ``reports`` in the reviewer sheet's order without a priority: the smallest |p_yes − 0.5| over
+    the models (role ``model``) first, reports without any p_yes last."""
     models = labels[labels.role == Role.MODEL]
     closeness = (models.p_yes - 0.5).abs().groupby(models.report_id).min().reindex(reports)
     return np.argsort(closeness.fillna(np.inf).to_numpy(), kind="stable")
@@ -174,7 +174,7 @@ def review_budget(labels: pd.DataFrame, truth: pd.DataFrame, truth_dev: pd.DataF
                   bootstrap: Bootstrap) -> ReviewBudget:
     """The budget curves on the scored reports of ``truth`` (see the module's docstring): the priority as the
     labels hold it (``review_priority``), beside the same model refitted on ``truth_dev`` without the rules'
-    features (where there is a development part and the priority uses them), the reviewer sheet's order today
+    features (where there is a development part and the priority uses them), the reviewer sheet's order without a priority
     and random order; the priority's calibration on each part."""
     scored, development = scored_truth(truth), scored_truth(truth_dev)
     predicted, actual = label_errors(labels, scored, model.label_set)

@@ -477,7 +477,7 @@ def write_review_budget(budget: ReviewBudget, out_dir: Path, notes: dict[str, st
         f"{SCORING_RULES['left out']} Reports reviewed: round(share × {budget.reports}). Review priority: the "
         f"estimated probability that {budget.label_set} is wrong (labels' review_priority), highest first. Closest "
         "call first: the smallest |p_yes − 0.5| over the models, the ensemble aside, reports without any p_yes last "
-        "(the reviewer sheet's order). Random order: errors caught in expectation (share × errors); F1 the mean over "
+        "(the reviewer sheet's order without a priority). Random order: errors caught in expectation (share × errors); F1 the mean over "
         f"{budget.random_orders} seeded random orders, with the range that holds {budget.confidence:.0%} of them. "
         "Ties keep the truth's order." + _notes_line(notes, points.ordering),
         "",
