@@ -202,7 +202,7 @@ review-priority: setup
 test: setup-test setup-llama-server
 	$(BIN)/python -m pytest
 
-## Run the tests that need no model, server or browser (under 2 minutes): the code around the models
+## Run the tests that need no model, server or browser (about 2 minutes): the code around the models
 test-fast: setup-test
 	$(BIN)/python -m pytest -m "not llm"
 
