@@ -141,8 +141,6 @@ def _adjudicate(args) -> int:
 def _site_cuts(args) -> int:
     import math
 
-    import yaml
-
     from analysis.config import SITE_CUTS_DIR, RunFiles, run_dir
     from analysis.data.io import read_truth
     from analysis.data.vocabulary import Role
@@ -167,18 +165,24 @@ def _site_cuts(args) -> int:
     cuts = SiteCuts(task=task.name, task_version=task.version, cuts=chosen,
                     chosen_on=f"the {n} development reports (truth_dev.csv of run {run.name}) that the gate model "
                               f"{run.localization.gate} called Yes and whose truth is Yes: the best F1 per site")
-    out = args.out or SITE_CUTS_DIR / f"{run.name}.yaml"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(f"# Written by `python -m analysis site-cuts --run {run.name}` from the development split only; "
-                   f"a run names this file as localization.site_cuts.\n"
-                   + yaml.safe_dump(cuts.model_dump(), sort_keys=False, allow_unicode=True, width=120))
+    out = _write_chosen(args.out or SITE_CUTS_DIR / f"{run.name}.yaml", cuts,
+                        f"Written by `python -m analysis site-cuts --run {run.name}` from the development split only; "
+                        f"a run names this file as localization.site_cuts.")
     print(f"Wrote {out}: cuts for {len(chosen)} label sets, chosen on {n} development reports")
     return 0
 
 
-def _review_priority(args) -> int:
+def _write_chosen(out: Path, chosen, provenance: str) -> Path:
+    """A choice made on a development split (a pydantic model), as the versioned YAML file a run names, headed by
+    where it came from."""
     import yaml
 
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(f"# {provenance}\n" + yaml.safe_dump(chosen.model_dump(), sort_keys=False, allow_unicode=True, width=120))
+    return out
+
+
+def _review_priority(args) -> int:
     from analysis.config import REVIEW_PRIORITY_DIR, RunFiles, run_dir
     from analysis.data.io import read_truth
     from analysis.evaluation.review_budget import choose_label_set, fit_priority
@@ -201,11 +205,9 @@ def _review_priority(args) -> int:
     else:
         label_set, why = choose_label_set(labels, development)
     model = fit_priority(labels, development, label_set, why, FEATURES)
-    out = args.out or REVIEW_PRIORITY_DIR / f"{run.name}.yaml"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(f"# Written by `python -m analysis review-priority --run {run.name}` from the development split "
-                   f"only ({source.name}); a run names this file as review.priority.\n"
-                   + yaml.safe_dump(model.model_dump(), sort_keys=False, allow_unicode=True, width=120))
+    out = _write_chosen(args.out or REVIEW_PRIORITY_DIR / f"{run.name}.yaml", model,
+                        f"Written by `python -m analysis review-priority --run {run.name}` from the development split "
+                        f"only ({source.name}); a run names this file as review.priority.")
     print(f"Wrote {out}: the priority of {label_set}'s errors, fitted on {model.fitted_on} from {source}")
     return 0
 
