@@ -51,6 +51,10 @@ RANDOM = "random order"
 ORDERINGS = (PRIORITY, WITHOUT_RULES, CURRENT, RANDOM)
 
 
+class NothingToFit(ValueError):
+    """The chosen label set is right (or wrong) on every scored development report: no model of its errors."""
+
+
 def f1_score(predicted: np.ndarray, actual: np.ndarray) -> float:
     c = counts(predicted, actual)
     denominator = 2 * c["tp"] + c["fp"] + c["fn"]
@@ -84,8 +88,8 @@ def fit_priority(labels: pd.DataFrame, development: pd.DataFrame, label_set: str
     predicted, actual = label_errors(labels, scored, label_set)
     wrong = predicted != actual
     if wrong.all() or not wrong.any():
-        raise ValueError(f"{label_set} is {'wrong' if wrong.any() else 'right'} on every scored development report: "
-                         "nothing to fit a priority on")
+        raise NothingToFit(f"{label_set} is {'wrong' if wrong.any() else 'right'} on every scored development report: "
+                           "nothing to fit a priority on")
     x = priority_features(labels, label_set).loc[scored.report_id, list(features)].to_numpy(dtype=float)
     fitted = LogisticRegression(C=regularisation).fit(x, wrong)
     return PriorityModel(
@@ -180,9 +184,12 @@ def review_budget(labels: pd.DataFrame, truth: pd.DataFrame, truth_dev: pd.DataF
     predicted, actual = label_errors(labels, scored, model.label_set)
     priorities = {PRIORITY: (model, labels.groupby("report_id").review_priority.first())}
     if len(development) and model.uses_rules:
-        lean = fit_priority(labels, development, model.label_set, model.chosen_because, without_rules(model),
-                            model.regularisation)
-        priorities[WITHOUT_RULES] = (lean, lean.probability(priority_features(labels, model.label_set)))
+        try:
+            lean = fit_priority(labels, development, model.label_set, model.chosen_because, without_rules(model),
+                                model.regularisation)
+            priorities[WITHOUT_RULES] = (lean, lean.probability(priority_features(labels, model.label_set)))
+        except NothingToFit:  # a development part too small to refit on: the priority is shown alone
+            pass
     orders = {name: priority_order(scores.reindex(scored.report_id).to_numpy())
               for name, (_, scores) in priorities.items()}
     orders[CURRENT] = closest_call_order(labels, scored.report_id)
